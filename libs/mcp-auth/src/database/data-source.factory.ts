@@ -1,0 +1,79 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions.js';
+import { openEmbeddedDatabase } from './embedded-database';
+
+/** Where the database is: a Postgres URL, or an embedded PGlite directory. */
+export interface DatabaseLocation {
+  /** `postgres://…`. When absent the embedded database is used. */
+  url?: string;
+  /** PGlite data directory (or `memory://`) used when `url` is absent. Default `.data/pglite`. */
+  embeddedDataDir?: string;
+  /** Pool size for a real Postgres. Default 10. */
+  poolSize?: number;
+}
+
+export const DEFAULT_EMBEDDED_DATA_DIR = '.data/pglite';
+
+/** Postgres options shared by both kinds of database. */
+export type PostgresDataSourceOptions = Omit<
+  PostgresConnectionOptions,
+  'type' | 'url' | 'host' | 'port' | 'username' | 'password' | 'database' | 'extra'
+>;
+
+/**
+ * A DataSource whose `destroy()` also closes the embedded database it owns, so that
+ * `app.close()` (TypeOrmModule's shutdown hook) leaves no handle open.
+ */
+class EmbeddedDataSource extends DataSource {
+  constructor(
+    options: DataSourceOptions,
+    private readonly closeEmbedded: () => Promise<void>,
+  ) {
+    super(options);
+  }
+
+  override async destroy(): Promise<void> {
+    try {
+      if (this.isInitialized) await super.destroy();
+    } finally {
+      await this.closeEmbedded();
+    }
+  }
+}
+
+/**
+ * Creates (not yet initialized) a DataSource for a real Postgres when `location.url` is set,
+ * otherwise for the embedded PGlite database with a pool of one connection, which is what
+ * serializes concurrent transactions correctly on PGlite's single session.
+ * @publicApi
+ */
+export async function createPostgresDataSource(
+  location: DatabaseLocation,
+  options: PostgresDataSourceOptions,
+): Promise<DataSource> {
+  if (location.url) {
+    return new DataSource({
+      ...options,
+      type: 'postgres',
+      url: location.url,
+      extra: { max: location.poolSize ?? 10 },
+    });
+  }
+  const { pglite, pgConfig } = await openEmbeddedDatabase(
+    location.embeddedDataDir ?? DEFAULT_EMBEDDED_DATA_DIR,
+  );
+  let closed = false;
+  return new EmbeddedDataSource(
+    {
+      ...options,
+      type: 'postgres',
+      // The PGlite adapter implements node-postgres' connection; TypeORM passes `extra` to the Pool.
+      extra: { ...pgConfig, max: 1 },
+    },
+    async () => {
+      if (closed) return;
+      closed = true;
+      await pglite.close();
+    },
+  );
+}

@@ -1,0 +1,103 @@
+import type { TokenEndpointAuthMethod } from './storage/client-store.interface';
+
+/** A protected MCP endpoint served by this application. */
+export interface McpResourceOptions {
+  /** Path of the MCP endpoint, e.g. `/mcp`. The canonical resource URI is `issuer + path`. */
+  path: string;
+  /** Scopes this resource understands (its PRM `scopes_supported`). */
+  scopes: string[];
+  /** Scopes granted when a client asks for none. Default: all of `scopes`. */
+  defaultScopes?: string[];
+  /** Human name shown in the PRM `resource_name`. */
+  name?: string;
+}
+
+/** A client known before any registration (RFC 7591 metadata names). */
+export interface StaticClientOptions {
+  client_id: string;
+  /** Plain secret for confidential clients; stored hashed. */
+  client_secret?: string;
+  redirect_uris: string[];
+  token_endpoint_auth_method?: TokenEndpointAuthMethod;
+  grant_types?: string[];
+  client_name?: string;
+  scope?: string;
+  application_type?: 'web' | 'native';
+}
+
+/** What a registration policy hook may answer. */
+export type RegistrationDecision =
+  | { action: 'accept' }
+  /** Accept with changed metadata (e.g. a narrower `scope`). */
+  | { action: 'amend'; metadata: Record<string, unknown> }
+  | { action: 'reject'; error?: 'invalid_client_metadata' | 'invalid_redirect_uri'; description: string };
+
+export interface RegistrationOptions {
+  /** Serve RFC 7591 dynamic registration at `/register`. Default true. */
+  enabled?: boolean;
+  /** Lifetime of issued client secrets in seconds; 0 means they never expire. Default 0. */
+  clientSecretTtl?: number;
+  /** Inspect every registration after validation. */
+  policy?: (
+    metadata: Readonly<Record<string, unknown>>,
+    context: { ip: string | undefined },
+  ) => RegistrationDecision | Promise<RegistrationDecision>;
+}
+
+export interface TokenOptions {
+  /** Access-token lifetime in seconds. Default 600. */
+  accessTokenTtl?: number;
+  /** Refresh-token lifetime in seconds (renewed at each rotation). Default 30 days. */
+  refreshTokenTtl?: number;
+  /** Authorization-code lifetime in seconds, at most 600. Default 60. */
+  codeTtl?: number;
+  /** JWS algorithm of access tokens. Default ES256. */
+  algorithm?: SigningAlgorithm;
+  /**
+   * Seconds after a rotation during which presenting the old refresh token again is refused
+   * without revoking the grant (a lost response or a parallel retry, not a theft). Default 0.
+   */
+  refreshReuseGraceSeconds?: number;
+}
+
+export type SigningAlgorithm = 'ES256' | 'ES384' | 'RS256' | 'PS256' | 'EdDSA';
+
+/** Built-in login and consent pages, backed by the host's `ResourceOwnerAuthenticator`. */
+export interface BuiltInInteractionOptions {
+  type: 'built-in';
+  /** Name shown on the pages. Default: the issuer host. */
+  serviceName?: string;
+}
+
+/** The host's own login page: it receives `?interaction=<id>` and finishes through `McpAuthorizationService`. */
+export interface ExternalInteractionOptions {
+  type: 'external';
+  /** Absolute URL or path on the issuer origin of the host's login page. */
+  loginUrl: string;
+}
+
+export type InteractionOptions = BuiltInInteractionOptions | ExternalInteractionOptions;
+
+/** Options of `McpAuthModule.forRoot()`. @publicApi */
+export interface McpAuthModuleOptions {
+  /** The issuer: an absolute https URL with no path (http only on localhost / 127.0.0.1). */
+  issuer: string;
+  resources: McpResourceOptions[];
+  /** Every scope the server knows, with the description shown on the consent page. */
+  scopes: Record<string, string>;
+  clients?: StaticClientOptions[];
+  registration?: RegistrationOptions;
+  tokens?: TokenOptions;
+  interaction?: InteractionOptions;
+  /**
+   * Prefix of the OAuth endpoints (`/authorize`, `/token`, ...), e.g. `/oauth`. The
+   * well-known documents stay at the origin root where clients compute them. Default ''.
+   */
+  routePrefix?: string;
+  /** Run the module's migrations when the application starts. Default false. */
+  migrationsRun?: boolean;
+  /** Seconds a pending authorization (login and consent) may take. Default 600. */
+  interactionTtl?: number;
+  /** Seconds between clean-ups of expired rows; 0 disables it. Default 300. */
+  cleanupInterval?: number;
+}

@@ -1,0 +1,49 @@
+import { Inject } from '@nestjs/common';
+
+/** How a client authenticates at the token, revocation and introspection endpoints. */
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+
+/** Where a client record came from: RFC 7591 registration or the module options. */
+export type ClientSource = 'dynamic' | 'static';
+
+/** A registered client as the stores keep it. The secret exists only as a hash. */
+export interface ClientRecord {
+  clientId: string;
+  /** SHA-256 of the secret (see `hashSecret`); null for public clients. */
+  clientSecretHash: string | null;
+  /** null: the secret never expires (RFC 7591 `client_secret_expires_at: 0`). */
+  clientSecretExpiresAt: Date | null;
+  redirectUris: string[];
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  grantTypes: string[];
+  responseTypes: string[];
+  applicationType: 'web' | 'native';
+  clientName: string | null;
+  /** Space-separated scopes the client may ask for; null: any supported scope. */
+  scope: string | null;
+  /** Remaining RFC 7591 metadata (client_uri, logo_uri, contacts, ...), echoed back verbatim. */
+  metadata: Record<string, unknown>;
+  source: ClientSource;
+  createdAt: Date;
+}
+
+export type NewClient = Omit<ClientRecord, 'createdAt'>;
+
+/**
+ * Registered OAuth clients of one issuer.
+ * @publicApi
+ */
+export interface ClientStore {
+  /** Inserts a client; fails if the id is taken. */
+  create(client: NewClient): Promise<ClientRecord>;
+  /** Inserts or replaces a client (pre-registered clients are re-applied at every boot). */
+  upsert(client: NewClient): Promise<ClientRecord>;
+  findById(clientId: string): Promise<ClientRecord | null>;
+  /** Removes a client and everything issued to it. Returns false when it did not exist. */
+  delete(clientId: string): Promise<boolean>;
+}
+
+export const ClientStore = Symbol('McpAuth:ClientStore');
+
+/** Injects the {@link ClientStore}. @publicApi */
+export const InjectClientStore = (): ParameterDecorator & PropertyDecorator => Inject(ClientStore);

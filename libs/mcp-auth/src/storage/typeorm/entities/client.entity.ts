@@ -1,0 +1,47 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+@Entity({ name: 'mcp_auth_clients' })
+export class ClientEntity {
+  /** Every row belongs to one issuer, so several module instances can share a database. */
+  @PrimaryColumn({ type: 'text' })
+  issuer!: string;
+
+  @PrimaryColumn({ name: 'client_id', type: 'text' })
+  clientId!: string;
+
+  @Column({ name: 'client_secret_hash', type: 'text', nullable: true })
+  clientSecretHash!: string | null;
+
+  @Column({ name: 'client_secret_expires_at', type: 'timestamptz', nullable: true })
+  clientSecretExpiresAt!: Date | null;
+
+  @Column({ name: 'redirect_uris', type: 'text', array: true })
+  redirectUris!: string[];
+
+  @Column({ name: 'token_endpoint_auth_method', type: 'text' })
+  tokenEndpointAuthMethod!: string;
+
+  @Column({ name: 'grant_types', type: 'text', array: true })
+  grantTypes!: string[];
+
+  @Column({ name: 'response_types', type: 'text', array: true })
+  responseTypes!: string[];
+
+  @Column({ name: 'application_type', type: 'text' })
+  applicationType!: string;
+
+  @Column({ name: 'client_name', type: 'text', nullable: true })
+  clientName!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  scope!: string | null;
+
+  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  metadata!: Record<string, unknown>;
+
+  @Column({ type: 'text' })
+  source!: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+}

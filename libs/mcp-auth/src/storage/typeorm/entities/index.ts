@@ -1,0 +1,31 @@
+import { AuthorizationCodeEntity } from './authorization-code.entity';
+import { AuthorizationRequestEntity } from './authorization-request.entity';
+import { ClientEntity } from './client.entity';
+import { ConsentEntity } from './consent.entity';
+import { GrantEntity } from './grant.entity';
+import { RefreshTokenEntity } from './refresh-token.entity';
+import { RevokedAccessTokenEntity } from './revoked-access-token.entity';
+import { SigningKeyEntity } from './signing-key.entity';
+
+export {
+  AuthorizationCodeEntity,
+  AuthorizationRequestEntity,
+  ClientEntity,
+  ConsentEntity,
+  GrantEntity,
+  RefreshTokenEntity,
+  RevokedAccessTokenEntity,
+  SigningKeyEntity,
+};
+
+/** Every entity of the module: add these to the host DataSource (or use autoLoadEntities). */
+export const MCP_AUTH_ENTITIES = [
+  ClientEntity,
+  AuthorizationRequestEntity,
+  AuthorizationCodeEntity,
+  GrantEntity,
+  RefreshTokenEntity,
+  RevokedAccessTokenEntity,
+  SigningKeyEntity,
+  ConsentEntity,
+] as const;
