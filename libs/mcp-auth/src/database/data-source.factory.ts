@@ -1,5 +1,4 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions.js';
 import { openEmbeddedDatabase } from './embedded-database';
 
 /** Where the database is: a Postgres URL, or an embedded PGlite directory. */
@@ -16,7 +15,7 @@ export const DEFAULT_EMBEDDED_DATA_DIR = '.data/pglite';
 
 /** Postgres options shared by both kinds of database. */
 export type PostgresDataSourceOptions = Omit<
-  PostgresConnectionOptions,
+  Extract<DataSourceOptions, { type: 'postgres' }>,
   'type' | 'url' | 'host' | 'port' | 'username' | 'password' | 'database' | 'extra'
 >;
 

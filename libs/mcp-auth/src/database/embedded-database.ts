@@ -1,11 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import type { PGlite } from '@electric-sql/pglite';
-import type { PGlitePgConfig } from '@electric-sql/pglite/node-postgres';
 
 /** An open embedded database plus the node-postgres config that TypeORM's driver uses. */
 export interface EmbeddedDatabase {
-  pglite: PGlite;
-  pgConfig: PGlitePgConfig;
+  pglite: { close(): Promise<void> };
+  /** node-postgres client options whose `connection` talks to PGlite in-process. */
+  pgConfig: object;
 }
 
 /**

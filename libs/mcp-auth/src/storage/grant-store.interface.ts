@@ -17,7 +17,10 @@ export interface GrantRecord {
   revokedReason: string | null;
 }
 
-export type NewGrant = Pick<GrantRecord, 'clientId' | 'subject' | 'scopes' | 'resource' | 'expiresAt'>;
+export type NewGrant = Pick<
+  GrantRecord,
+  'clientId' | 'subject' | 'scopes' | 'resource' | 'expiresAt'
+>;
 
 /** Why a grant was revoked; kept for audit and tests. */
 export type GrantRevocationReason =
@@ -76,7 +79,9 @@ export interface GrantStore {
 
   issueRefreshToken(token: NewRefreshToken): Promise<RefreshTokenRecord>;
   /** Looks a refresh token up (for revocation and introspection), whatever its state. */
-  findRefreshToken(tokenHash: string): Promise<(RefreshTokenRecord & { grantRevoked: boolean }) | null>;
+  findRefreshToken(
+    tokenHash: string,
+  ): Promise<(RefreshTokenRecord & { grantRevoked: boolean }) | null>;
   /**
    * Rotates a refresh token: marks it used and stores its successor in one transaction.
    * Exactly one of any number of concurrent callers gets `rotated`; the rest get `reused`.

@@ -4,10 +4,14 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('mcp_auth_authorization_codes_grant_id_idx', ['grantId'])
 @Index('mcp_auth_authorization_codes_expires_at_idx', ['expiresAt'])
 export class AuthorizationCodeEntity {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_authorization_codes_pkey' })
   issuer!: string;
 
-  @PrimaryColumn({ name: 'code_hash', type: 'text' })
+  @PrimaryColumn({
+    name: 'code_hash',
+    type: 'text',
+    primaryKeyConstraintName: 'mcp_auth_authorization_codes_pkey',
+  })
   codeHash!: string;
 
   @Column({ name: 'grant_id', type: 'uuid' })

@@ -3,10 +3,14 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'mcp_auth_authorization_requests' })
 @Index('mcp_auth_authorization_requests_expires_at_idx', ['expiresAt'])
 export class AuthorizationRequestEntity {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_authorization_requests_pkey' })
   issuer!: string;
 
-  @PrimaryColumn({ name: 'id_hash', type: 'text' })
+  @PrimaryColumn({
+    name: 'id_hash',
+    type: 'text',
+    primaryKeyConstraintName: 'mcp_auth_authorization_requests_pkey',
+  })
   idHash!: string;
 
   @Column({ name: 'client_id', type: 'text' })

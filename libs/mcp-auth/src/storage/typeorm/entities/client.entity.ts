@@ -3,10 +3,14 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'mcp_auth_clients' })
 export class ClientEntity {
   /** Every row belongs to one issuer, so several module instances can share a database. */
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_clients_pkey' })
   issuer!: string;
 
-  @PrimaryColumn({ name: 'client_id', type: 'text' })
+  @PrimaryColumn({
+    name: 'client_id',
+    type: 'text',
+    primaryKeyConstraintName: 'mcp_auth_clients_pkey',
+  })
   clientId!: string;
 
   @Column({ name: 'client_secret_hash', type: 'text', nullable: true })
@@ -36,7 +40,7 @@ export class ClientEntity {
   @Column({ type: 'text', nullable: true })
   scope!: string | null;
 
-  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  @Column({ type: 'jsonb' })
   metadata!: Record<string, unknown>;
 
   @Column({ type: 'text' })

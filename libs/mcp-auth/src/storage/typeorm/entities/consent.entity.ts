@@ -2,13 +2,17 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 @Entity({ name: 'mcp_auth_consents' })
 export class ConsentEntity {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_consents_pkey' })
   issuer!: string;
 
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_consents_pkey' })
   subject!: string;
 
-  @PrimaryColumn({ name: 'client_id', type: 'text' })
+  @PrimaryColumn({
+    name: 'client_id',
+    type: 'text',
+    primaryKeyConstraintName: 'mcp_auth_consents_pkey',
+  })
   clientId!: string;
 
   @Column({ type: 'text', array: true })

@@ -5,17 +5,24 @@ import { GrantEntity } from './grant.entity';
 @Index('mcp_auth_refresh_tokens_grant_id_idx', ['grantId'])
 @Index('mcp_auth_refresh_tokens_expires_at_idx', ['expiresAt'])
 export class RefreshTokenEntity {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_refresh_tokens_pkey' })
   issuer!: string;
 
-  @PrimaryColumn({ name: 'token_hash', type: 'text' })
+  @PrimaryColumn({
+    name: 'token_hash',
+    type: 'text',
+    primaryKeyConstraintName: 'mcp_auth_refresh_tokens_pkey',
+  })
   tokenHash!: string;
 
   @Column({ name: 'grant_id', type: 'uuid' })
   grantId!: string;
 
   @ManyToOne(() => GrantEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'grant_id', foreignKeyConstraintName: 'mcp_auth_refresh_tokens_grant_id_fkey' })
+  @JoinColumn({
+    name: 'grant_id',
+    foreignKeyConstraintName: 'mcp_auth_refresh_tokens_grant_id_fkey',
+  })
   grant?: GrantEntity;
 
   @Column({ name: 'client_id', type: 'text' })

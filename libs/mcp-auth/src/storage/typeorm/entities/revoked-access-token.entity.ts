@@ -5,10 +5,10 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('mcp_auth_revoked_access_tokens_revoked_at_idx', ['issuer', 'revokedAt'])
 @Index('mcp_auth_revoked_access_tokens_expires_at_idx', ['expiresAt'])
 export class RevokedAccessTokenEntity {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_revoked_access_tokens_pkey' })
   issuer!: string;
 
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_revoked_access_tokens_pkey' })
   jti!: string;
 
   @Column({ name: 'revoked_at', type: 'timestamptz', default: () => 'now()' })

@@ -3,10 +3,10 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'mcp_auth_signing_keys' })
 @Index('mcp_auth_signing_keys_expires_at_idx', ['expiresAt'])
 export class SigningKeyEntity {
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_signing_keys_pkey' })
   issuer!: string;
 
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_signing_keys_pkey' })
   kid!: string;
 
   @Column({ type: 'text' })

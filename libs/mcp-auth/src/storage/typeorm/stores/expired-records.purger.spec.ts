@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import {
+  DATABASE_TARGETS,
+  openTestDatabase,
+  type TestDatabase,
+} from '../../../../../../test/support/test-database';
+import { ExpiredRecordsPurger } from './expired-records.purger';
+import { TypeOrmAuthorizationCodeStore } from './typeorm-authorization-code.store';
+import { TypeOrmGrantStore } from './typeorm-grant.store';
+
+const ISSUER = 'https://as.example.com';
+
+describe.each(DATABASE_TARGETS)('ExpiredRecordsPurger ($name)', (target) => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await openTestDatabase(target);
+  });
+  afterAll(() => db.close());
+
+  async function seed(live: number, expired: number): Promise<void> {
+    const grants = new TypeOrmGrantStore(db.dataSource, ISSUER);
+    const codes = new TypeOrmAuthorizationCodeStore(db.dataSource, ISSUER);
+    for (let i = 0; i < live + expired; i++) {
+      const isExpired = i >= live;
+      const expiresAt = new Date(Date.now() + (isExpired ? -7_200_000 : 60_000));
+      const grant = await grants.createGrant({
+        clientId: 'c',
+        subject: 's',
+        scopes: [],
+        resource: 'https://as.example.com/mcp',
+        expiresAt,
+      });
+      await grants.issueRefreshToken({
+        tokenHash: randomBytes(16).toString('hex'),
+        grantId: grant.id,
+        clientId: 'c',
+        scopes: [],
+        resource: 'https://as.example.com/mcp',
+        expiresAt,
+      });
+      await codes.create({
+        codeHash: randomBytes(16).toString('hex'),
+        grantId: grant.id,
+        clientId: 'c',
+        subject: 's',
+        redirectUri: 'https://app.example.com/cb',
+        redirectUriProvided: true,
+        scopes: [],
+        resource: 'https://as.example.com/mcp',
+        codeChallenge: 'c'.repeat(43),
+        codeChallengeMethod: 'S256',
+        expiresAt,
+      });
+    }
+  }
+
+  const count = async (table: string): Promise<number> =>
+    (await db.dataSource.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
+
+  it('deletes expired rows only, in batches, and is safe to run from several instances at once', async () => {
+    await seed(3, 25);
+    const purgers = Array.from({ length: 4 }, () => new ExpiredRecordsPurger(db.dataSource));
+    const reports = await Promise.all(purgers.map((p) => p.purge({ batchSize: 4 })));
+    const total = (table: string) => reports.reduce((sum, r) => sum + (r[table] ?? 0), 0);
+
+    expect(total('mcp_auth_grants')).toBe(25);
+    expect(total('mcp_auth_authorization_codes')).toBe(25);
+    expect(await count('mcp_auth_grants')).toBe(3);
+    expect(await count('mcp_auth_refresh_tokens')).toBe(3);
+    expect(await count('mcp_auth_authorization_codes')).toBe(3);
+  });
+
+  it('keeps recently expired codes so a late replay is still recognised', async () => {
+    const before = await count('mcp_auth_authorization_codes');
+    await seed(0, 1);
+    await db.dataSource.query(
+      `UPDATE mcp_auth_authorization_codes SET expires_at = now() - interval '1 minute'
+       WHERE expires_at < now()`,
+    );
+    await new ExpiredRecordsPurger(db.dataSource).purge();
+    expect(await count('mcp_auth_authorization_codes')).toBe(before + 1);
+  });
+});

@@ -1,0 +1,68 @@
+import type { DataSource } from 'typeorm';
+import { queryRows } from './query-rows';
+
+/** Rows deleted per table by one {@link ExpiredRecordsPurger.purge} run. */
+export type PurgeReport = Record<string, number>;
+
+export interface PurgeOptions {
+  /**
+   * Seconds a used or expired code is kept after it expires, so that a late replay is still
+   * recognised and revokes its grant (AS-19). Default 3600.
+   */
+  codeRetention?: number;
+  /** Seconds a revoked or expired grant outlives its last token. Default 3600. */
+  grantRetention?: number;
+  /** Rows deleted per statement, so that no run holds long locks. Default 1000. */
+  batchSize?: number;
+}
+
+interface PurgeTarget {
+  table: string;
+  condition: string;
+}
+
+/**
+ * Deletes expired rows of every issuer. Safe on several instances at once: each batch takes
+ * its rows with `FOR UPDATE SKIP LOCKED`, so instances share the work instead of waiting on
+ * (or deadlocking over) each other, and deleting what is already gone is a no-op.
+ */
+export class ExpiredRecordsPurger {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async purge(options: PurgeOptions = {}): Promise<PurgeReport> {
+    const codeRetention = Math.max(0, Math.floor(options.codeRetention ?? 3600));
+    const grantRetention = Math.max(0, Math.floor(options.grantRetention ?? 3600));
+    const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1000));
+    const targets: PurgeTarget[] = [
+      { table: 'mcp_auth_authorization_requests', condition: 'expires_at < now()' },
+      {
+        table: 'mcp_auth_authorization_codes',
+        condition: `expires_at < now() - make_interval(secs => ${codeRetention})`,
+      },
+      { table: 'mcp_auth_refresh_tokens', condition: 'expires_at < now()' },
+      { table: 'mcp_auth_revoked_access_tokens', condition: 'expires_at < now()' },
+      {
+        // A grant's refresh tokens cascade with it.
+        table: 'mcp_auth_grants',
+        condition: `expires_at < now() - make_interval(secs => ${grantRetention})`,
+      },
+      { table: 'mcp_auth_signing_keys', condition: 'expires_at < now()' },
+    ];
+    const report: PurgeReport = {};
+    for (const { table, condition } of targets) {
+      report[table] = 0;
+      for (;;) {
+        const deleted = await queryRows<unknown>(
+          this.dataSource,
+          `DELETE FROM ${table} WHERE ctid IN (
+             SELECT ctid FROM ${table} WHERE ${condition}
+             LIMIT ${batchSize} FOR UPDATE SKIP LOCKED
+           ) RETURNING 1`,
+        );
+        report[table] += deleted.length;
+        if (deleted.length < batchSize) break;
+      }
+    }
+    return report;
+  }
+}

@@ -1,0 +1,105 @@
+import type { DataSource } from 'typeorm';
+import { queryRows } from './query-rows';
+import type {
+  AuthorizationCodeRecord,
+  AuthorizationCodeStore,
+  CodeConsumption,
+  NewAuthorizationCode,
+} from '../../authorization-code-store.interface';
+
+interface CodeRow {
+  code_hash: string;
+  grant_id: string;
+  client_id: string;
+  subject: string;
+  redirect_uri: string;
+  redirect_uri_provided: boolean;
+  scopes: string[];
+  resource: string;
+  code_challenge: string;
+  code_challenge_method: string;
+  created_at: Date;
+  expires_at: Date;
+  consumed_at: Date | null;
+}
+
+const COLUMNS = `code_hash, grant_id, client_id, subject, redirect_uri, redirect_uri_provided,
+  scopes, resource, code_challenge, code_challenge_method, created_at, expires_at, consumed_at`;
+
+/** {@link AuthorizationCodeStore} on Postgres, scoped to one issuer. */
+export class TypeOrmAuthorizationCodeStore implements AuthorizationCodeStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly issuer: string,
+  ) {}
+
+  async create(code: NewAuthorizationCode): Promise<AuthorizationCodeRecord> {
+    const rows = await queryRows<CodeRow>(
+      this.dataSource,
+      `INSERT INTO mcp_auth_authorization_codes (issuer, code_hash, grant_id, client_id, subject,
+         redirect_uri, redirect_uri_provided, scopes, resource, code_challenge,
+         code_challenge_method, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       RETURNING ${COLUMNS}`,
+      [
+        this.issuer,
+        code.codeHash,
+        code.grantId,
+        code.clientId,
+        code.subject,
+        code.redirectUri,
+        code.redirectUriProvided,
+        code.scopes,
+        code.resource,
+        code.codeChallenge,
+        code.codeChallengeMethod,
+        code.expiresAt,
+      ],
+    );
+    return toRecord(rows[0]);
+  }
+
+  async consume(codeHash: string): Promise<CodeConsumption> {
+    // AS-19: single use. One UPDATE decides the winner; under READ COMMITTED a racing
+    // statement waits on the row lock, re-evaluates `consumed_at IS NULL` and matches nothing.
+    const won = await queryRows<CodeRow>(
+      this.dataSource,
+      `UPDATE mcp_auth_authorization_codes SET consumed_at = now()
+       WHERE issuer = $1 AND code_hash = $2 AND consumed_at IS NULL AND expires_at > now()
+       RETURNING ${COLUMNS}`,
+      [this.issuer, codeHash],
+    );
+    if (won.length) return { status: 'consumed', code: toRecord(won[0]) };
+
+    // Losing path only: a fresh statement (new snapshot) tells replay from expiry.
+    const seen = await queryRows<Pick<CodeRow, 'grant_id' | 'client_id' | 'consumed_at'>>(
+      this.dataSource,
+      `SELECT grant_id, client_id, consumed_at FROM mcp_auth_authorization_codes
+         WHERE issuer = $1 AND code_hash = $2`,
+      [this.issuer, codeHash],
+    );
+    if (!seen.length) return { status: 'not_found' };
+    if (seen[0].consumed_at) {
+      return { status: 'replayed', grantId: seen[0].grant_id, clientId: seen[0].client_id };
+    }
+    return { status: 'expired' };
+  }
+}
+
+function toRecord(row: CodeRow): AuthorizationCodeRecord {
+  return {
+    codeHash: row.code_hash,
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    subject: row.subject,
+    redirectUri: row.redirect_uri,
+    redirectUriProvided: row.redirect_uri_provided,
+    scopes: row.scopes,
+    resource: row.resource,
+    codeChallenge: row.code_challenge,
+    codeChallengeMethod: 'S256',
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    consumedAt: row.consumed_at,
+  };
+}

@@ -1,0 +1,96 @@
+import {
+  DATABASE_TARGETS,
+  openTestDatabase,
+  type TestDatabase,
+} from '../../../../../../test/support/test-database';
+import type { NewClient } from '../../client-store.interface';
+import { TypeOrmClientStore } from './typeorm-client.store';
+import { TypeOrmGrantStore } from './typeorm-grant.store';
+
+const ISSUER = 'https://as.example.com';
+
+function client(clientId: string, overrides: Partial<NewClient> = {}): NewClient {
+  return {
+    clientId,
+    clientSecretHash: null,
+    clientSecretExpiresAt: null,
+    redirectUris: ['http://127.0.0.1/callback', 'https://app.example.com/cb'],
+    tokenEndpointAuthMethod: 'none',
+    grantTypes: ['authorization_code', 'refresh_token'],
+    responseTypes: ['code'],
+    applicationType: 'native',
+    clientName: "Robert'); DROP TABLE mcp_auth_clients;--",
+    scope: 'mcp:tools',
+    metadata: { client_uri: 'https://app.example.com', contacts: ['ops@example.com'] },
+    source: 'dynamic',
+    ...overrides,
+  };
+}
+
+describe.each(DATABASE_TARGETS)('ClientStore contract ($name)', (target) => {
+  let db: TestDatabase;
+  let store: TypeOrmClientStore;
+
+  beforeAll(async () => {
+    db = await openTestDatabase(target);
+    store = new TypeOrmClientStore(db.dataSource, ISSUER);
+  });
+  afterAll(() => db.close());
+
+  it('creates and finds a client with arrays, JSON metadata and SQL metacharacters intact', async () => {
+    const created = await store.create(client('c-1'));
+    expect(created.createdAt).toBeInstanceOf(Date);
+    expect(await store.findById('c-1')).toEqual(created);
+    expect(created).toMatchObject({
+      redirectUris: ['http://127.0.0.1/callback', 'https://app.example.com/cb'],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      clientName: "Robert'); DROP TABLE mcp_auth_clients;--",
+      metadata: { client_uri: 'https://app.example.com', contacts: ['ops@example.com'] },
+      applicationType: 'native',
+      source: 'dynamic',
+    });
+  });
+
+  it('refuses a duplicate client id on create', async () => {
+    await store.create(client('c-dup'));
+    await expect(store.create(client('c-dup'))).rejects.toThrow();
+  });
+
+  it('upsert replaces a pre-registered client', async () => {
+    await store.upsert(client('static-1', { source: 'static', clientName: 'v1' }));
+    const updated = await store.upsert(
+      client('static-1', {
+        source: 'static',
+        clientName: 'v2',
+        tokenEndpointAuthMethod: 'client_secret_basic',
+        clientSecretHash: 'hash',
+      }),
+    );
+    expect(updated).toMatchObject({ clientName: 'v2', clientSecretHash: 'hash' });
+    expect((await store.findById('static-1'))?.clientName).toBe('v2');
+  });
+
+  it('clients are partitioned by issuer', async () => {
+    await store.create(client('c-issuer'));
+    const other = new TypeOrmClientStore(db.dataSource, 'https://other.example.com');
+    expect(await other.findById('c-issuer')).toBeNull();
+    await other.create(client('c-issuer'));
+    expect(await other.findById('c-issuer')).not.toBeNull();
+  });
+
+  it('delete removes the client and revokes its grants', async () => {
+    await store.create(client('c-del'));
+    const grants = new TypeOrmGrantStore(db.dataSource, ISSUER);
+    const grant = await grants.createGrant({
+      clientId: 'c-del',
+      subject: 'alice',
+      scopes: [],
+      resource: 'https://as.example.com/mcp',
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    expect(await store.delete('c-del')).toBe(true);
+    expect(await store.findById('c-del')).toBeNull();
+    expect((await grants.findGrant(grant.id))?.revokedReason).toBe('client_deleted');
+    expect(await store.delete('c-del')).toBe(false);
+  });
+});

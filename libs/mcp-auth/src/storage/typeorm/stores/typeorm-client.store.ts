@@ -1,0 +1,145 @@
+import type { DataSource } from 'typeorm';
+import { queryRows } from './query-rows';
+import type {
+  ClientRecord,
+  ClientStore,
+  NewClient,
+  TokenEndpointAuthMethod,
+} from '../../client-store.interface';
+
+interface ClientRow {
+  client_id: string;
+  client_secret_hash: string | null;
+  client_secret_expires_at: Date | null;
+  redirect_uris: string[];
+  token_endpoint_auth_method: string;
+  grant_types: string[];
+  response_types: string[];
+  application_type: string;
+  client_name: string | null;
+  scope: string | null;
+  metadata: Record<string, unknown>;
+  source: string;
+  created_at: Date;
+}
+
+const COLUMNS = `client_id, client_secret_hash, client_secret_expires_at, redirect_uris,
+  token_endpoint_auth_method, grant_types, response_types, application_type, client_name,
+  scope, metadata, source, created_at`;
+
+/** {@link ClientStore} on Postgres, scoped to one issuer. */
+export class TypeOrmClientStore implements ClientStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly issuer: string,
+  ) {}
+
+  async create(client: NewClient): Promise<ClientRecord> {
+    const rows = await queryRows<ClientRow>(
+      this.dataSource,
+      `INSERT INTO mcp_auth_clients (issuer, ${COLUMNS.replace(', created_at', '')})
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       RETURNING ${COLUMNS}`,
+      this.values(client),
+    );
+    return toRecord(rows[0]);
+  }
+
+  async upsert(client: NewClient): Promise<ClientRecord> {
+    const rows = await queryRows<ClientRow>(
+      this.dataSource,
+      `INSERT INTO mcp_auth_clients (issuer, ${COLUMNS.replace(', created_at', '')})
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT (issuer, client_id) DO UPDATE SET
+         client_secret_hash = EXCLUDED.client_secret_hash,
+         client_secret_expires_at = EXCLUDED.client_secret_expires_at,
+         redirect_uris = EXCLUDED.redirect_uris,
+         token_endpoint_auth_method = EXCLUDED.token_endpoint_auth_method,
+         grant_types = EXCLUDED.grant_types,
+         response_types = EXCLUDED.response_types,
+         application_type = EXCLUDED.application_type,
+         client_name = EXCLUDED.client_name,
+         scope = EXCLUDED.scope,
+         metadata = EXCLUDED.metadata,
+         source = EXCLUDED.source
+       RETURNING ${COLUMNS}`,
+      this.values(client),
+    );
+    return toRecord(rows[0]);
+  }
+
+  async findById(clientId: string): Promise<ClientRecord | null> {
+    const rows = await queryRows<ClientRow>(
+      this.dataSource,
+      `SELECT ${COLUMNS} FROM mcp_auth_clients WHERE issuer = $1 AND client_id = $2`,
+      [this.issuer, clientId],
+    );
+    return rows.length ? toRecord(rows[0]) : null;
+  }
+
+  async delete(clientId: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const args = [this.issuer, clientId];
+      // Grants are revoked, not deleted, so access tokens already out stay on the deny-list.
+      await manager.query(
+        `UPDATE mcp_auth_grants SET revoked_at = now(), revoked_reason = 'client_deleted'
+         WHERE issuer = $1 AND client_id = $2 AND revoked_at IS NULL`,
+        args,
+      );
+      await manager.query(
+        `DELETE FROM mcp_auth_authorization_codes WHERE issuer = $1 AND client_id = $2`,
+        args,
+      );
+      await manager.query(
+        `DELETE FROM mcp_auth_authorization_requests WHERE issuer = $1 AND client_id = $2`,
+        args,
+      );
+      await manager.query(
+        `DELETE FROM mcp_auth_consents WHERE issuer = $1 AND client_id = $2`,
+        args,
+      );
+      const deleted = await queryRows<{ client_id: string }>(
+        manager,
+        `DELETE FROM mcp_auth_clients WHERE issuer = $1 AND client_id = $2 RETURNING client_id`,
+        args,
+      );
+      return deleted.length > 0;
+    });
+  }
+
+  private values(client: NewClient): unknown[] {
+    return [
+      this.issuer,
+      client.clientId,
+      client.clientSecretHash,
+      client.clientSecretExpiresAt,
+      client.redirectUris,
+      client.tokenEndpointAuthMethod,
+      client.grantTypes,
+      client.responseTypes,
+      client.applicationType,
+      client.clientName,
+      client.scope,
+      JSON.stringify(client.metadata),
+      client.source,
+    ];
+  }
+}
+
+function toRecord(row: ClientRow): ClientRecord {
+  return {
+    clientId: row.client_id,
+    clientSecretHash: row.client_secret_hash,
+    clientSecretExpiresAt: row.client_secret_expires_at,
+    redirectUris: row.redirect_uris,
+    tokenEndpointAuthMethod: row.token_endpoint_auth_method as TokenEndpointAuthMethod,
+    grantTypes: row.grant_types,
+    responseTypes: row.response_types,
+    applicationType: row.application_type === 'native' ? 'native' : 'web',
+    clientName: row.client_name,
+    scope: row.scope,
+    metadata: row.metadata,
+    source: row.source === 'static' ? 'static' : 'dynamic',
+    createdAt: row.created_at,
+  };
+}

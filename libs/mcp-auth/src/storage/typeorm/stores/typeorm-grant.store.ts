@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { queryRows } from './query-rows';
+import type {
+  GrantRecord,
+  GrantRevocationReason,
+  GrantStore,
+  NewGrant,
+  NewRefreshToken,
+  RefreshTokenRecord,
+  RefreshTokenRotation,
+  RefreshTokenSuccessor,
+  RevocationEntry,
+} from '../../grant-store.interface';
+
+/** Channel on which revocations are announced to every instance sharing the database. */
+export const REVOCATION_CHANNEL = 'mcp_auth_revocations';
+
+interface GrantRow {
+  id: string;
+  client_id: string;
+  subject: string;
+  scopes: string[];
+  resource: string;
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
+interface RefreshRow {
+  token_hash: string;
+  grant_id: string;
+  client_id: string;
+  subject: string;
+  scopes: string[];
+  resource: string;
+  created_at: Date;
+  expires_at: Date;
+  rotated_at: Date | null;
+}
+
+const GRANT_COLUMNS = `id, client_id, subject, scopes, resource, created_at, expires_at,
+  revoked_at, revoked_reason`;
+const REFRESH_COLUMNS = `rt.token_hash, rt.grant_id, rt.client_id, g.subject, rt.scopes,
+  rt.resource, rt.created_at, rt.expires_at, rt.rotated_at`;
+
+/** Inserts a refresh token and stretches its grant's lifetime to cover it, in one statement. */
+const INSERT_REFRESH_TOKEN = `
+  WITH rt AS (
+    INSERT INTO mcp_auth_refresh_tokens (issuer, token_hash, grant_id, client_id, scopes,
+      resource, expires_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    RETURNING *
+  ), g AS (
+    UPDATE mcp_auth_grants SET expires_at = GREATEST(expires_at, $7)
+    WHERE issuer = $1 AND id = $3 RETURNING id, subject
+  )
+  SELECT ${REFRESH_COLUMNS} FROM rt JOIN g ON g.id = rt.grant_id`;
+
+/** {@link GrantStore} on Postgres, scoped to one issuer. */
+export class TypeOrmGrantStore implements GrantStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly issuer: string,
+  ) {}
+
+  async createGrant(grant: NewGrant): Promise<GrantRecord> {
+    const rows = await queryRows<GrantRow>(
+      this.dataSource,
+      `INSERT INTO mcp_auth_grants (id, issuer, client_id, subject, scopes, resource, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${GRANT_COLUMNS}`,
+      [
+        randomUUID(),
+        this.issuer,
+        grant.clientId,
+        grant.subject,
+        grant.scopes,
+        grant.resource,
+        grant.expiresAt,
+      ],
+    );
+    return toGrant(rows[0]);
+  }
+
+  async findGrant(grantId: string): Promise<GrantRecord | null> {
+    if (!isUuid(grantId)) return null;
+    const rows = await queryRows<GrantRow>(
+      this.dataSource,
+      `SELECT ${GRANT_COLUMNS} FROM mcp_auth_grants WHERE issuer = $1 AND id = $2`,
+      [this.issuer, grantId],
+    );
+    return rows.length ? toGrant(rows[0]) : null;
+  }
+
+  async revokeGrant(grantId: string, reason: GrantRevocationReason): Promise<boolean> {
+    if (!isUuid(grantId)) return false;
+    // The refresh tokens of the family die with it: every lookup joins the grant's revoked_at.
+    const rows = await queryRows<{ id: string; newly: boolean }>(
+      this.dataSource,
+      `WITH revoked AS (
+         UPDATE mcp_auth_grants SET revoked_at = now(), revoked_reason = $3
+         WHERE issuer = $1 AND id = $2 AND revoked_at IS NULL
+         RETURNING id, pg_notify('${REVOCATION_CHANNEL}', json_build_object(
+           'issuer', issuer, 'kind', 'grant', 'id', id)::text)
+       )
+       SELECT id, true AS newly FROM revoked
+       UNION ALL
+       SELECT id, false AS newly FROM mcp_auth_grants
+       WHERE issuer = $1 AND id = $2 AND NOT EXISTS (SELECT 1 FROM revoked)`,
+      [this.issuer, grantId, reason],
+    );
+    return rows.length > 0;
+  }
+
+  async issueRefreshToken(token: NewRefreshToken): Promise<RefreshTokenRecord> {
+    const rows = await queryRows<RefreshRow>(this.dataSource, INSERT_REFRESH_TOKEN, [
+      this.issuer,
+      token.tokenHash,
+      token.grantId,
+      token.clientId,
+      token.scopes,
+      token.resource,
+      token.expiresAt,
+    ]);
+    return toRefresh(rows[0]);
+  }
+
+  async findRefreshToken(
+    tokenHash: string,
+  ): Promise<(RefreshTokenRecord & { grantRevoked: boolean }) | null> {
+    const rows = await queryRows<RefreshRow & { grant_revoked: boolean }>(
+      this.dataSource,
+      `SELECT ${REFRESH_COLUMNS}, g.revoked_at IS NOT NULL AS grant_revoked
+       FROM mcp_auth_refresh_tokens rt JOIN mcp_auth_grants g ON g.id = rt.grant_id
+       WHERE rt.issuer = $1 AND rt.token_hash = $2`,
+      [this.issuer, tokenHash],
+    );
+    return rows.length ? { ...toRefresh(rows[0]), grantRevoked: rows[0].grant_revoked } : null;
+  }
+
+  async rotateRefreshToken(
+    tokenHash: string,
+    clientId: string,
+    successor: (previous: RefreshTokenRecord) => RefreshTokenSuccessor,
+  ): Promise<RefreshTokenRotation> {
+    const rotated = await this.dataSource.transaction(async (manager) => {
+      // The UPDATE takes the row lock; a concurrent rotation waits, then re-checks
+      // `rotated_at IS NULL` against the committed row and matches nothing (single winner).
+      const rows = await queryRows<RefreshRow>(
+        manager,
+        `UPDATE mcp_auth_refresh_tokens rt SET rotated_at = now()
+         FROM mcp_auth_grants g
+         WHERE rt.issuer = $1 AND rt.token_hash = $2 AND rt.client_id = $3
+           AND rt.rotated_at IS NULL AND rt.expires_at > now()
+           AND g.id = rt.grant_id AND g.revoked_at IS NULL
+         RETURNING ${REFRESH_COLUMNS}`,
+        [this.issuer, tokenHash, clientId],
+      );
+      if (!rows.length) return null;
+      const previous = toRefresh(rows[0]);
+      const next = successor(previous);
+      const inserted = await queryRows<RefreshRow>(manager, INSERT_REFRESH_TOKEN, [
+        this.issuer,
+        next.tokenHash,
+        previous.grantId,
+        clientId,
+        next.scopes,
+        next.resource,
+        next.expiresAt,
+      ]);
+      return { previous, next: toRefresh(inserted[0]) };
+    });
+    if (rotated) return { status: 'rotated', ...rotated };
+
+    // Losing path only: a new statement sees what the winner committed.
+    const found = await this.findRefreshToken(tokenHash);
+    if (!found || found.clientId !== clientId) return { status: 'not_found' };
+    if (found.grantRevoked) return { status: 'revoked' };
+    if (found.rotatedAt) {
+      return { status: 'reused', grantId: found.grantId, rotatedAt: found.rotatedAt };
+    }
+    return { status: 'expired' };
+  }
+
+  async revokeAccessToken(jti: string, expiresAt: Date): Promise<void> {
+    await this.dataSource.query(
+      `WITH revoked AS (
+         INSERT INTO mcp_auth_revoked_access_tokens (issuer, jti, expires_at)
+         VALUES ($1, $2, $3) ON CONFLICT (issuer, jti) DO NOTHING
+         RETURNING pg_notify('${REVOCATION_CHANNEL}', json_build_object(
+           'issuer', issuer, 'kind', 'access_token', 'id', jti)::text)
+       ) SELECT count(*) FROM revoked`,
+      [this.issuer, jti, expiresAt],
+    );
+  }
+
+  async isAccessTokenRevoked(jti: string): Promise<boolean> {
+    const rows = await queryRows<unknown>(
+      this.dataSource,
+      `SELECT 1 FROM mcp_auth_revoked_access_tokens WHERE issuer = $1 AND jti = $2`,
+      [this.issuer, jti],
+    );
+    return rows.length > 0;
+  }
+
+  async listRevocationsSince(since: Date): Promise<RevocationEntry[]> {
+    const rows = await queryRows<{ kind: 'grant' | 'access_token'; id: string; revoked_at: Date }>(
+      this.dataSource,
+      `SELECT 'grant' AS kind, id::text AS id, revoked_at FROM mcp_auth_grants
+         WHERE issuer = $1 AND revoked_at IS NOT NULL AND revoked_at >= $2
+         UNION ALL
+         SELECT 'access_token' AS kind, jti AS id, revoked_at FROM mcp_auth_revoked_access_tokens
+         WHERE issuer = $1 AND revoked_at >= $2 AND expires_at > now()
+         ORDER BY revoked_at`,
+      [this.issuer, since],
+    );
+    return rows.map((row) => ({ kind: row.kind, id: row.id, revokedAt: row.revoked_at }));
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Hostile ids must not reach a `uuid` cast, which would raise instead of matching nothing. */
+function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+function toGrant(row: GrantRow): GrantRecord {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    subject: row.subject,
+    scopes: row.scopes,
+    resource: row.resource,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    revokedReason: row.revoked_reason,
+  };
+}
+
+function toRefresh(row: RefreshRow): RefreshTokenRecord {
+  return {
+    tokenHash: row.token_hash,
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    subject: row.subject,
+    scopes: row.scopes,
+    resource: row.resource,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    rotatedAt: row.rotated_at,
+  };
+}
