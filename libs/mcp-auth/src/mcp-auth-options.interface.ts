@@ -30,7 +30,11 @@ export type RegistrationDecision =
   | { action: 'accept' }
   /** Accept with changed metadata (e.g. a narrower `scope`). */
   | { action: 'amend'; metadata: Record<string, unknown> }
-  | { action: 'reject'; error?: 'invalid_client_metadata' | 'invalid_redirect_uri'; description: string };
+  | {
+      action: 'reject';
+      error?: 'invalid_client_metadata' | 'invalid_redirect_uri';
+      description: string;
+    };
 
 export interface RegistrationOptions {
   /** Serve RFC 7591 dynamic registration at `/register`. Default true. */
@@ -58,6 +62,13 @@ export interface TokenOptions {
    * without revoking the grant (a lost response or a parallel retry, not a theft). Default 0.
    */
   refreshReuseGraceSeconds?: number;
+  /**
+   * Secret (32+ characters) that encrypts signing private keys at rest. Unset: they are
+   * stored as JWK JSON, readable by anyone who can read the database.
+   */
+  keyEncryptionSecret?: string;
+  /** Seconds after which the signing key is rotated automatically; 0 never. Default 0. */
+  keyRotationInterval?: number;
 }
 
 export type SigningAlgorithm = 'ES256' | 'ES384' | 'RS256' | 'PS256' | 'EdDSA';
@@ -94,6 +105,11 @@ export interface McpAuthModuleOptions {
    * well-known documents stay at the origin root where clients compute them. Default ''.
    */
   routePrefix?: string;
+  /**
+   * Answer only requests whose Host is this value (e.g. the issuer's host name). Needed when
+   * one application serves several issuers, whose well-known documents share the same paths.
+   */
+  host?: string;
   /** Run the module's migrations when the application starts. Default false. */
   migrationsRun?: boolean;
   /** Seconds a pending authorization (login and consent) may take. Default 600. */

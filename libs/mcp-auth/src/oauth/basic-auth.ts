@@ -26,7 +26,7 @@ const MAX_HEADER_LENGTH = 4096;
 // base64 with its padding (RFC 4648 §4). Node strips the surrounding whitespace.
 const BASIC_HEADER = /^basic +(\S*)$/i;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const CONTROL_CHARACTERS = /[\x00-\x1f\x7f]/;
+const CONTROL_CHARACTERS = /\p{Cc}/u;
 
 const DESCRIPTIONS: Record<BasicAuthFailure, string> = {
   not_basic: 'The Authorization header does not use the Basic scheme.',

@@ -14,7 +14,7 @@ export function validateIssuer(issuer: string): string[] {
     return ['issuer must be a non-empty string'];
   }
   // Non-ASCII hosts fall through to the origin comparison, which suggests the punycode form.
-  if (/[\x00-\x20\x7f]/.test(issuer)) {
+  if (/[\s\p{Cc}]/u.test(issuer)) {
     return ['issuer must not contain whitespace or control characters'];
   }
   let url: URL;
@@ -26,7 +26,9 @@ export function validateIssuer(issuer: string): string[] {
   const problems: string[] = [];
   if (url.protocol === 'http:') {
     if (!LOOPBACK_HOSTS.has(url.hostname)) {
-      problems.push('issuer must use https (http is allowed only for localhost, 127.0.0.1 or [::1])');
+      problems.push(
+        'issuer must use https (http is allowed only for localhost, 127.0.0.1 or [::1])',
+      );
     }
   } else if (url.protocol !== 'https:') {
     problems.push(`issuer must use https, not "${url.protocol}"`);

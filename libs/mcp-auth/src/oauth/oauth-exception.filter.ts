@@ -195,9 +195,7 @@ function httpErrorStatus(value: unknown): number | undefined {
   if (typeof status !== 'number') {
     return undefined;
   }
-  return typeof fields.expose === 'boolean' || typeof fields.type === 'string'
-    ? status
-    : undefined;
+  return typeof fields.expose === 'boolean' || typeof fields.type === 'string' ? status : undefined;
 }
 
 /** The body-parser error `type` of the error itself or of what Nest wrapped. */

@@ -4,6 +4,15 @@ export type RedirectUriCheck = { ok: true } | { ok: false; reason: string };
 /** RFC 7591 / OIDC `application_type` (AS-10). */
 export type RedirectUriApplicationType = 'web' | 'native';
 
+export interface RedirectUriPolicy {
+  /**
+   * Non-reverse-domain schemes the operator trusts for native clients anyway, e.g. `cursor`
+   * (Cursor registers `cursor://anysphere.cursor-mcp/oauth/callback`). Lowercase; the
+   * dangerous schemes (`javascript`, `data`, `file`, ...) stay refused even if listed.
+   */
+  extraPrivateUseSchemes?: readonly string[];
+}
+
 /** Longer URIs are refused: no real callback needs more, and they bloat every stored grant. */
 export const MAX_REDIRECT_URI_LENGTH = 2000;
 
@@ -43,7 +52,8 @@ const FORBIDDEN_SCHEMES = new Set([
  */
 const PRIVATE_USE_SCHEME = /^[a-z]{2,63}(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 // Lowercase DNS name or IPv4 (no empty labels, no trailing dot), or a bracketed IPv6 literal.
-const HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])$/;
+const HOST =
+  /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])$/;
 const PORT = /^[1-9][0-9]{0,4}$/;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 // `.` and `..` segments, also percent-encoded: WHATWG URL resolves `%2e%2e` like `..`.
@@ -68,12 +78,15 @@ const fail = (reason: string): RedirectUriCheck => ({ ok: false, reason });
  * URL would print it) because matching compares raw strings: refusing odd forms here means a
  * stored URI is exactly what the browser will be sent to, and no two spellings of one URI exist.
  *
+ * Beyond that, `policy.extraPrivateUseSchemes` can admit named single-label schemes.
+ *
  * `http://localhost` is accepted for web clients too: browser-based MCP clients (Inspector)
  * run on localhost and register as `web`.
  */
 export function validateRedirectUriForRegistration(
   uri: string,
   applicationType: RedirectUriApplicationType,
+  policy: RedirectUriPolicy = {},
 ): RedirectUriCheck {
   if (typeof uri !== 'string' || uri.length === 0) {
     return fail('redirect URI must be a non-empty string');
@@ -112,7 +125,7 @@ export function validateRedirectUriForRegistration(
   if (applicationType !== 'native') {
     return fail('private-use URI schemes are only allowed for native clients');
   }
-  return checkPrivateUseRedirectUri(uri, scheme);
+  return checkPrivateUseRedirectUri(uri, scheme, policy.extraPrivateUseSchemes ?? []);
 }
 
 /**
@@ -184,8 +197,12 @@ function checkHttpRedirectUri(uri: string, scheme: 'http' | 'https'): RedirectUr
   return checkPath(rest);
 }
 
-function checkPrivateUseRedirectUri(uri: string, scheme: string): RedirectUriCheck {
-  if (!PRIVATE_USE_SCHEME.test(scheme)) {
+function checkPrivateUseRedirectUri(
+  uri: string,
+  scheme: string,
+  extraSchemes: readonly string[],
+): RedirectUriCheck {
+  if (!PRIVATE_USE_SCHEME.test(scheme) && !extraSchemes.includes(scheme)) {
     return fail(
       'private-use redirect URI schemes must be a reverse domain name such as "com.example.app" (RFC 8252 section 7.1)',
     );

@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { canonicalizeResourceUri } from '../oauth/resource-uri';
 import type { AccessTokenClaims } from './access-token-claims.interface';
 import { ACCESS_TOKEN_TYPE } from './access-token.service';
 import { InvalidAccessTokenError } from './invalid-access-token.error';
@@ -29,6 +31,7 @@ const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'];
  * by the caller.
  */
 export class LocalAccessTokenVerifier {
+  private readonly logger = new Logger(LocalAccessTokenVerifier.name);
   private readonly audiences: ReadonlySet<string>;
   private readonly clockTolerance: number;
   private readonly unknownKidRefreshIntervalMs: number;
@@ -42,7 +45,7 @@ export class LocalAccessTokenVerifier {
     if (config.audiences.length === 0) {
       throw new Error('mcp-auth: LocalAccessTokenVerifier needs at least one audience');
     }
-    this.audiences = new Set(config.audiences.map(normalizeResourceUri));
+    this.audiences = new Set(config.audiences.map(normalizeAudience));
     this.clockTolerance = config.clockTolerance ?? 5;
     this.unknownKidRefreshIntervalMs = (config.unknownKidRefreshInterval ?? 10) * 1000;
   }
@@ -101,7 +104,10 @@ export class LocalAccessTokenVerifier {
       .refresh()
       .then(
         () => true,
-        () => false,
+        (error: unknown) => {
+          this.logger.warn(`Reloading signing keys failed: ${String(error)}`);
+          return false;
+        },
       )
       .finally(() => {
         this.unknownKidRefresh = undefined;
@@ -112,21 +118,18 @@ export class LocalAccessTokenVerifier {
   private hasAcceptedAudience(aud: unknown): boolean {
     const values = Array.isArray(aud) ? aud : [aud];
     return values.some(
-      (value) => typeof value === 'string' && this.audiences.has(normalizeResourceUri(value)),
+      (value) => typeof value === 'string' && this.audiences.has(normalizeAudience(value)),
     );
   }
 }
 
 /**
- * Lower-cases scheme and host only (RS-7, AS-15: accept upper-case scheme/host forms); the
- * path stays case-sensitive and nothing else is rewritten, so `https://a.b` and
- * `https://a.b/` remain different resources.
+ * The project's one resource-URI rule (AS-15, RS-7): scheme and host compare
+ * case-insensitively, the default port and a trailing slash are dropped, the path compares
+ * exactly. Values that are not http(s) URIs (e.g. a URN audience) compare byte for byte.
  */
-function normalizeResourceUri(uri: string): string {
-  const match = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/is.exec(uri);
-  if (!match) return uri;
-  const [, scheme, authority, rest] = match;
-  return scheme.toLowerCase() + authority.toLowerCase() + rest;
+function normalizeAudience(value: string): string {
+  return canonicalizeResourceUri(value) ?? value;
 }
 
 function toClaims(payload: JWTPayload): AccessTokenClaims {

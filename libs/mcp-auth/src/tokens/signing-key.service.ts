@@ -85,6 +85,14 @@ interface LoadedKeySet {
  * and after their next refresh both sign with the same key. The same holds for two
  * instances rotating at the same moment.
  *
+ * Changing `algorithm`: the next load creates a key of the new algorithm; older keys stay
+ * published (verifiers accept only the configured algorithm, so their tokens are refused and
+ * clients refresh). Once every instance runs the new setting, `rotate()` (or the next
+ * automatic rotation) retires them.
+ *
+ * Callers that sign should call `refreshIfStale()` first (AccessTokenIssuer does), so a
+ * rotation by another instance reaches this one within `refreshInterval`.
+ *
  * Registered by the module with a factory provider, so its constructor takes plain values.
  */
 @Injectable()
@@ -204,7 +212,10 @@ export class SigningKeyService {
       await this.load();
       return;
     }
-    if (this.rotationIntervalMs > 0 && Date.now() - set.signingCreatedAt >= this.rotationIntervalMs) {
+    if (
+      this.rotationIntervalMs > 0 &&
+      Date.now() - set.signingCreatedAt >= this.rotationIntervalMs
+    ) {
       await this.rotateLocked();
     }
   }
@@ -275,7 +286,8 @@ export class SigningKeyService {
       }
       try {
         // kid is the key's thumbprint and the store's primary key, so a cached import is reusable.
-        const key = previous?.verification.get(record.kid) ?? (await importAsymmetric(jwk, record.algorithm));
+        const key =
+          previous?.verification.get(record.kid) ?? (await importAsymmetric(jwk, record.algorithm));
         verification.set(record.kid, key);
         published.push(Object.freeze(jwk));
       } catch {
@@ -326,10 +338,14 @@ export class SigningKeyService {
         );
       }
       try {
-        const { plaintext, protectedHeader } = await compactDecrypt(record.privateKey, this.encryptionKey, {
-          keyManagementAlgorithms: ['dir'],
-          contentEncryptionAlgorithms: ['A256GCM'],
-        });
+        const { plaintext, protectedHeader } = await compactDecrypt(
+          record.privateKey,
+          this.encryptionKey,
+          {
+            keyManagementAlgorithms: ['dir'],
+            contentEncryptionAlgorithms: ['A256GCM'],
+          },
+        );
         // Binds the ciphertext to its row: a JWE copied onto another kid is refused.
         if (protectedHeader.kid !== record.kid) throw new Error('kid mismatch');
         json = new TextDecoder().decode(plaintext);
@@ -358,7 +374,9 @@ export class SigningKeyService {
       calculateJwkThumbprint(record.publicJwk as JWK, 'sha256'),
     ]);
     if (privateThumbprint !== publicThumbprint) {
-      throw new Error(`mcp-auth: signing key ${record.kid}: private and public halves do not match`);
+      throw new Error(
+        `mcp-auth: signing key ${record.kid}: private and public halves do not match`,
+      );
     }
     return importAsymmetric(privateJwk, record.algorithm);
   }
@@ -386,7 +404,7 @@ function toPublicJwk(record: SigningKeyRecord): JWK | undefined {
   if (typeof kty !== 'string') return undefined;
   const members = PUBLIC_JWK_MEMBERS[kty];
   if (!members) return undefined;
-  const jwk: JWK = { kty: kty as JWK['kty'] };
+  const jwk: JWK = { kty: kty };
   for (const member of members) {
     const value = source[member];
     if (typeof value !== 'string') return undefined;

@@ -1,0 +1,36 @@
+import { loadAppConfig } from './app-config';
+
+describe('loadAppConfig', () => {
+  it('has working defaults', () => {
+    expect(loadAppConfig({})).toMatchObject({
+      port: 3000,
+      issuerUrl: 'http://localhost:3000',
+      databaseUrl: undefined,
+      demoUsername: 'demo',
+      staticClients: [],
+    });
+  });
+
+  it('derives the issuer from PORT', () => {
+    expect(loadAppConfig({ PORT: '4000' }).issuerUrl).toBe('http://localhost:4000');
+  });
+
+  it('lists every problem at once', () => {
+    expect(() =>
+      loadAppConfig({
+        PORT: 'eighty',
+        MCP_AUTH_STATIC_CLIENTS: '{not json',
+        DEMO_PASSWORD: 'short',
+        DATABASE_URL: 'mysql://x',
+      }),
+    ).toThrow(
+      /PORT must be a TCP port[\s\S]*MCP_AUTH_STATIC_CLIENTS is not valid JSON[\s\S]*DEMO_PASSWORD[\s\S]*DATABASE_URL/,
+    );
+  });
+
+  it('refuses a static client list that is not an array', () => {
+    expect(() => loadAppConfig({ MCP_AUTH_STATIC_CLIENTS: '{"client_id":"x"}' })).toThrow(
+      /must be a JSON array/,
+    );
+  });
+});

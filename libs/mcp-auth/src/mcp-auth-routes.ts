@@ -1,0 +1,52 @@
+import { HOST_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import type { Provider, Type } from '@nestjs/common';
+import { McpAuthConfig } from './mcp-auth.config';
+
+/** Where a controller's routes hang: under the route prefix, or at the origin root. */
+export type RouteBase = 'prefixed' | 'root';
+
+export interface InstanceController {
+  controller: Type<unknown>;
+  base: RouteBase;
+}
+
+/**
+ * Gives one module instance its own controller classes. Every instance subclasses the shared
+ * controllers, so two instances mount routes independently, and the route prefix (known only
+ * once async options resolve) is written onto these subclasses before Nest registers routes.
+ */
+export function instanceControllers(
+  controllers: { controller: Type<unknown>; base: RouteBase }[],
+): InstanceController[] {
+  return controllers.map(({ controller, base }) => {
+    const Base = controller as new (...args: never[]) => object;
+    const subclass = class extends Base {};
+    Object.defineProperty(subclass, 'name', { value: controller.name });
+    return { controller: subclass, base };
+  });
+}
+
+/** Token of the provider that writes route metadata; resolved before routes are registered. */
+export const MCP_AUTH_ROUTES = Symbol('McpAuth:Routes');
+
+/**
+ * Nest instantiates providers before `app.init()` registers routes, so a factory that has the
+ * resolved options can still decide each controller's path (and host, for multi-issuer apps).
+ */
+export function routeBindingProvider(controllers: InstanceController[]): Provider {
+  return {
+    provide: MCP_AUTH_ROUTES,
+    useFactory: (config: McpAuthConfig) => {
+      for (const { controller, base } of controllers) {
+        Reflect.defineMetadata(
+          PATH_METADATA,
+          base === 'prefixed' && config.routePrefix ? config.routePrefix : '/',
+          controller,
+        );
+        if (config.host) Reflect.defineMetadata(HOST_METADATA, config.host, controller);
+      }
+      return controllers.map(({ controller }) => controller.name);
+    },
+    inject: [McpAuthConfig],
+  };
+}

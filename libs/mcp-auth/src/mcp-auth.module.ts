@@ -1,0 +1,94 @@
+import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { McpAuthConfig } from './mcp-auth.config';
+import {
+  ConfigurableModuleClass,
+  type McpAuthModuleAsyncOptions,
+  type McpAuthModuleExtras,
+  type McpAuthModuleForRootOptions,
+} from './mcp-auth.module-definition';
+import {
+  configProvider,
+  dataSourceProvider,
+  storeProviders,
+  tokenProviders,
+} from './mcp-auth.providers';
+import { instanceControllers, routeBindingProvider, type RouteBase } from './mcp-auth-routes';
+import { lifecycleProviders } from './lifecycle/lifecycle.providers';
+import { MCP_AUTH_ENTITIES } from './storage/typeorm/entities';
+import { AuthorizationCodeStore } from './storage/authorization-code-store.interface';
+import { AuthorizationRequestStore } from './storage/authorization-request-store.interface';
+import { ClientStore } from './storage/client-store.interface';
+import { ConsentStore } from './storage/consent-store.interface';
+import { GrantStore } from './storage/grant-store.interface';
+import { SigningKeyStore } from './storage/signing-key-store.interface';
+import { AccessTokenIssuer } from './tokens/access-token.service';
+import { LocalAccessTokenVerifier } from './tokens/access-token-verifier';
+import { SigningKeyService } from './tokens/signing-key.service';
+
+/** Controllers of the authorization server, and whether they sit under the route prefix. */
+const AUTHORIZATION_SERVER_CONTROLLERS: { controller: Type<unknown>; base: RouteBase }[] = [];
+
+/** Services of the authorization server, provided once per module instance. */
+const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [];
+
+/**
+ * Turns the application into an OAuth 2.1 authorization server and resource server for its
+ * MCP endpoints. Each `forRoot` / `forRootAsync` call is an independent instance: its own
+ * settings, controllers, keys and (issuer-scoped) rows, so two can live in one application.
+ *
+ * @example
+ * McpAuthModule.forRoot({
+ *   issuer: 'https://mcp.example.com',
+ *   resources: [{ path: '/mcp', scopes: ['mcp:tools'] }],
+ *   scopes: { 'mcp:tools': 'Call tools' },
+ * })
+ * @publicApi
+ */
+@Module({})
+export class McpAuthModule extends ConfigurableModuleClass {
+  static override forRoot(options: McpAuthModuleForRootOptions): DynamicModule {
+    return McpAuthModule.assemble(super.forRoot(options), options);
+  }
+
+  static override forRootAsync(options: McpAuthModuleAsyncOptions): DynamicModule {
+    return McpAuthModule.assemble(super.forRootAsync(options), options);
+  }
+
+  private static assemble(base: DynamicModule, extras: McpAuthModuleExtras): DynamicModule {
+    const controllers = instanceControllers(AUTHORIZATION_SERVER_CONTROLLERS);
+    const exported = [
+      McpAuthConfig,
+      ClientStore,
+      AuthorizationRequestStore,
+      AuthorizationCodeStore,
+      GrantStore,
+      SigningKeyStore,
+      ConsentStore,
+      SigningKeyService,
+      AccessTokenIssuer,
+      LocalAccessTokenVerifier,
+    ];
+    return {
+      ...base,
+      imports: [
+        ...(base.imports ?? []),
+        TypeOrmModule.forFeature([...MCP_AUTH_ENTITIES], extras.dataSource),
+      ],
+      controllers: controllers.map(({ controller }) => controller),
+      providers: [
+        ...(base.providers ?? []),
+        configProvider,
+        dataSourceProvider(extras.dataSource),
+        ...storeProviders,
+        ...lifecycleProviders,
+        ...tokenProviders,
+        ...AUTHORIZATION_SERVER_PROVIDERS,
+        routeBindingProvider(controllers),
+        // Last, so that a host's provider replaces the default with the same token.
+        ...(extras.extraProviders ?? []),
+      ],
+      exports: [...(base.exports ?? []), ...exported],
+    };
+  }
+}

@@ -1,0 +1,91 @@
+import type { Provider } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { MCP_AUTH_DATA_SOURCE, MCP_AUTH_SCHEMA_READY } from './mcp-auth.constants';
+import { McpAuthConfig } from './mcp-auth.config';
+import { MCP_AUTH_MODULE_OPTIONS } from './mcp-auth.module-definition';
+import type { McpAuthModuleOptions } from './mcp-auth-options.interface';
+import { AuthorizationCodeStore } from './storage/authorization-code-store.interface';
+import { AuthorizationRequestStore } from './storage/authorization-request-store.interface';
+import { ClientStore } from './storage/client-store.interface';
+import { ConsentStore } from './storage/consent-store.interface';
+import { GrantStore } from './storage/grant-store.interface';
+import { SigningKeyStore } from './storage/signing-key-store.interface';
+import {
+  TypeOrmAuthorizationCodeStore,
+  TypeOrmAuthorizationRequestStore,
+  TypeOrmClientStore,
+  TypeOrmConsentStore,
+  TypeOrmGrantStore,
+  TypeOrmSigningKeyStore,
+} from './storage/typeorm/stores';
+import { AccessTokenIssuer } from './tokens/access-token.service';
+import { LocalAccessTokenVerifier } from './tokens/access-token-verifier';
+import { SigningKeyService } from './tokens/signing-key.service';
+
+export const configProvider: Provider = {
+  provide: McpAuthConfig,
+  useFactory: (options: McpAuthModuleOptions) => new McpAuthConfig(options),
+  inject: [MCP_AUTH_MODULE_OPTIONS],
+};
+
+/** The host's DataSource (by name), re-provided under a module-local token. */
+export function dataSourceProvider(dataSourceName: string | undefined): Provider {
+  return {
+    provide: MCP_AUTH_DATA_SOURCE,
+    useExisting: getDataSourceToken(dataSourceName),
+  };
+}
+
+type StoreClass = new (dataSource: DataSource, issuer: string) => unknown;
+
+const DEFAULT_STORES: [symbol, StoreClass][] = [
+  [ClientStore, TypeOrmClientStore],
+  [AuthorizationRequestStore, TypeOrmAuthorizationRequestStore],
+  [AuthorizationCodeStore, TypeOrmAuthorizationCodeStore],
+  [GrantStore, TypeOrmGrantStore],
+  [SigningKeyStore, TypeOrmSigningKeyStore],
+  [ConsentStore, TypeOrmConsentStore],
+];
+
+/** Postgres stores scoped to this instance's issuer; `extraProviders` may replace any of them. */
+export const storeProviders: Provider[] = DEFAULT_STORES.map(([token, Store]) => ({
+  provide: token,
+  useFactory: (dataSource: DataSource, config: McpAuthConfig) =>
+    new Store(dataSource, config.issuer),
+  inject: [MCP_AUTH_DATA_SOURCE, McpAuthConfig],
+}));
+
+export const tokenProviders: Provider[] = [
+  {
+    provide: SigningKeyService,
+    // Waits for the schema: with `migrationsRun` the key table may not exist before.
+    useFactory: async (store: SigningKeyStore, config: McpAuthConfig, _schemaReady: true) => {
+      const keys = new SigningKeyService(store, {
+        algorithm: config.algorithm,
+        // A retired key keeps verifying for as long as a token it signed can live.
+        verifyOverlap: config.accessTokenTtl + 60,
+        encryptionSecret: config.keyEncryptionSecret,
+        rotationInterval: config.keyRotationInterval,
+      });
+      await keys.init();
+      return keys;
+    },
+    inject: [SigningKeyStore, McpAuthConfig, MCP_AUTH_SCHEMA_READY],
+  },
+  {
+    provide: AccessTokenIssuer,
+    useFactory: (keys: SigningKeyService, config: McpAuthConfig) =>
+      new AccessTokenIssuer(keys, { issuer: config.issuer, accessTokenTtl: config.accessTokenTtl }),
+    inject: [SigningKeyService, McpAuthConfig],
+  },
+  {
+    provide: LocalAccessTokenVerifier,
+    useFactory: (keys: SigningKeyService, config: McpAuthConfig) =>
+      new LocalAccessTokenVerifier(keys, {
+        issuer: config.issuer,
+        audiences: config.resources.map((resource) => resource.uri),
+      }),
+    inject: [SigningKeyService, McpAuthConfig],
+  },
+];

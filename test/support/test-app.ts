@@ -1,0 +1,108 @@
+import { type INestApplication, type ModuleMetadata } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { createServer } from 'node:net';
+import { McpAuthModule } from '../../libs/mcp-auth/src/mcp-auth.module';
+import type { McpAuthModuleForRootOptions } from '../../libs/mcp-auth/src/mcp-auth.module-definition';
+import type { McpAuthModuleOptions } from '../../libs/mcp-auth/src/mcp-auth-options.interface';
+import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from './test-database';
+
+export interface TestApp {
+  app: INestApplication;
+  /** Origin the app listens on, e.g. `http://127.0.0.1:41234`; also the default issuer. */
+  url: string;
+  port: number;
+  db: TestDatabase;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Module options; `issuer` defaults to the app's own origin. */
+  auth?: (origin: string) => Partial<McpAuthModuleForRootOptions>;
+  /** Extra imports, controllers and providers of the root test module. */
+  module?: ModuleMetadata;
+  /** Reuse a database (e.g. to restart an app or run a second instance on it). */
+  db?: TestDatabase;
+  port?: number;
+}
+
+/** A free TCP port on loopback (released before use; fine for tests). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Options most tests start from: one MCP resource and three scopes. */
+export function defaultAuthOptions(origin: string): McpAuthModuleOptions {
+  return {
+    issuer: origin,
+    resources: [{ path: '/mcp', scopes: ['mcp:tools', 'mcp:resources'] }],
+    scopes: {
+      'mcp:tools': 'Call tools',
+      'mcp:resources': 'Read resources',
+      'mcp:admin': 'Administer the server',
+      offline_access: 'Stay signed in',
+    },
+    cleanupInterval: 0,
+  };
+}
+
+/**
+ * Boots the real Nest application with McpAuthModule on real Postgres (DATABASE_URL) or, when
+ * that is unset, the embedded database, listening on loopback.
+ */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const db = options.db ?? (await openTestDatabase(DATABASE_TARGETS[DATABASE_TARGETS.length - 1]));
+  const ownsDb = !options.db;
+  const authOptions = { ...defaultAuthOptions(url), ...(options.auth?.(url) ?? {}) };
+
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      TypeOrmModule.forRootAsync({
+        useFactory: () => ({ type: 'postgres' }),
+        // The test database is already open and migrated; the app shares it.
+        dataSourceFactory: async () => db.dataSource,
+      }),
+      McpAuthModule.forRoot(authOptions as McpAuthModuleForRootOptions),
+      ...(options.module?.imports ?? []),
+    ],
+    controllers: options.module?.controllers ?? [],
+    providers: options.module?.providers ?? [],
+  }).compile();
+
+  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+  await app.listen(port, '127.0.0.1');
+  return {
+    app,
+    url,
+    port,
+    db,
+    close: async () => {
+      await closeAppKeepingDatabase(app, db);
+      if (ownsDb) await db.close();
+    },
+  };
+}
+
+/**
+ * `app.close()` would destroy the shared DataSource through TypeOrmModule's shutdown hook;
+ * tests that restart an app on the same database keep it alive by swapping destroy out.
+ */
+async function closeAppKeepingDatabase(app: INestApplication, db: TestDatabase): Promise<void> {
+  const destroy = db.dataSource.destroy.bind(db.dataSource);
+  db.dataSource.destroy = async () => undefined;
+  try {
+    await app.close();
+  } finally {
+    db.dataSource.destroy = destroy;
+  }
+}
