@@ -5,7 +5,9 @@ import { createServer } from 'node:net';
 import { McpAuthModule } from '../../libs/mcp-auth/src/mcp-auth.module';
 import type { McpAuthModuleForRootOptions } from '../../libs/mcp-auth/src/mcp-auth.module-definition';
 import type { McpAuthModuleOptions } from '../../libs/mcp-auth/src/mcp-auth-options.interface';
+import { ResourceOwnerAuthenticator } from '../../libs/mcp-auth/src/authorization-server/authorization/resource-owner-authenticator.interface';
 import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from './test-database';
+import { TestAuthenticator } from './test-authenticator';
 
 export interface TestApp {
   app: INestApplication;
@@ -63,7 +65,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const url = `http://127.0.0.1:${port}`;
   const db = options.db ?? (await openTestDatabase(DATABASE_TARGETS[DATABASE_TARGETS.length - 1]));
   const ownsDb = !options.db;
-  const authOptions = { ...defaultAuthOptions(url), ...(options.auth?.(url) ?? {}) };
+  const authOptions: McpAuthModuleForRootOptions = {
+    ...defaultAuthOptions(url),
+    extraProviders: [{ provide: ResourceOwnerAuthenticator, useClass: TestAuthenticator }],
+    ...(options.auth?.(url) ?? {}),
+  };
 
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -72,7 +78,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         // The test database is already open and migrated; the app shares it.
         dataSourceFactory: async () => db.dataSource,
       }),
-      McpAuthModule.forRoot(authOptions as McpAuthModuleForRootOptions),
+      McpAuthModule.forRoot(authOptions),
       ...(options.module?.imports ?? []),
     ],
     controllers: options.module?.controllers ?? [],

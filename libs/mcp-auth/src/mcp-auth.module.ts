@@ -1,5 +1,11 @@
 import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import {
+  AuthorizationRequestValidator,
+  AuthorizeController,
+  InteractionController,
+  McpAuthorizationService,
+} from './authorization-server/authorization';
 import { McpAuthConfig } from './mcp-auth.config';
 import {
   ConfigurableModuleClass,
@@ -27,10 +33,16 @@ import { LocalAccessTokenVerifier } from './tokens/access-token-verifier';
 import { SigningKeyService } from './tokens/signing-key.service';
 
 /** Controllers of the authorization server, and whether they sit under the route prefix. */
-const AUTHORIZATION_SERVER_CONTROLLERS: { controller: Type<unknown>; base: RouteBase }[] = [];
+const AUTHORIZATION_SERVER_CONTROLLERS: { controller: Type<unknown>; base: RouteBase }[] = [
+  { controller: AuthorizeController, base: 'prefixed' },
+  { controller: InteractionController, base: 'prefixed' },
+];
 
 /** Services of the authorization server, provided once per module instance. */
-const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [];
+const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [
+  AuthorizationRequestValidator,
+  McpAuthorizationService,
+];
 
 /**
  * Turns the application into an OAuth 2.1 authorization server and resource server for its
@@ -59,6 +71,7 @@ export class McpAuthModule extends ConfigurableModuleClass {
     const controllers = instanceControllers(AUTHORIZATION_SERVER_CONTROLLERS);
     const exported = [
       McpAuthConfig,
+      McpAuthorizationService,
       ClientStore,
       AuthorizationRequestStore,
       AuthorizationCodeStore,

@@ -13,7 +13,7 @@ const MIGRATION_LOCK_KEY = 7_214_630_117;
 export async function runMcpAuthMigrations(dataSource: DataSource): Promise<string[]> {
   const logger = new Logger('McpAuthMigrations');
   // TypeORM runs the migrations registered on the DataSource; add ours if the host did not.
-  const registered = dataSource.migrations as MigrationInterface[];
+  const registered = dataSource.migrations;
   const known = new Set(registered.map((m) => m.name ?? m.constructor.name));
   for (const Migration of MCP_AUTH_MIGRATIONS) {
     if (!known.has(Migration.name)) registered.push(new Migration());

@@ -1,0 +1,79 @@
+import { All, Controller, Logger, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ENDPOINT_PATHS, McpAuthConfig } from '../../mcp-auth.config';
+import { buildAuthorizationResponseUrl } from './authorization-response';
+import {
+  AuthorizationRequestValidator,
+  RedirectableAuthorizationError,
+  UntrustedAuthorizationRequestError,
+} from './authorization-request.validator';
+import { BrowserBinding } from './browser-binding';
+import { PAGE_HEADERS, renderErrorPage } from './interaction-pages';
+import { McpAuthorizationService } from './mcp-authorization.service';
+
+/**
+ * The authorization endpoint (OAuth 2.1 §4.1.1), GET and POST. It validates, persists the
+ * request and hands the browser to the login and consent interaction.
+ */
+@Controller()
+export class AuthorizeController {
+  private readonly logger = new Logger('McpAuthAuthorize');
+
+  constructor(
+    private readonly config: McpAuthConfig,
+    private readonly validator: AuthorizationRequestValidator,
+    private readonly authorization: McpAuthorizationService,
+  ) {}
+
+  @All(ENDPOINT_PATHS.authorization)
+  async authorize(@Req() request: Request, @Res() response: Response): Promise<void> {
+    if (request.method !== 'GET' && request.method !== 'POST') {
+      response.set('Allow', 'GET, POST');
+      this.page(response, 405, 'Method not allowed', 'Use GET or POST for this endpoint.');
+      return;
+    }
+    const raw: unknown = request.method === 'GET' ? request.query : request.body;
+    try {
+      const validated = await this.validator.validate(raw);
+      const binding = BrowserBinding.fromRequest(request, this.config.secureCookies);
+      const interactionId = await this.authorization.begin(validated, binding.hash);
+      if (binding.isNew) {
+        binding.writeCookie(response, this.config.secureCookies, 24 * 3600);
+      }
+      response.set('Cache-Control', 'no-store');
+      response.redirect(302, this.interactionUrl(interactionId));
+    } catch (error) {
+      if (error instanceof UntrustedAuthorizationRequestError) {
+        // AS-14: never redirect before the client and its redirect URI are trusted.
+        this.page(response, 400, 'Invalid authorization request', error.message);
+      } else if (error instanceof RedirectableAuthorizationError) {
+        response.set('Cache-Control', 'no-store');
+        response.redirect(
+          302,
+          buildAuthorizationResponseUrl(error.redirectUri, this.config.issuer, {
+            error: error.oauthError.error,
+            error_description: error.oauthError.description,
+            state: error.state,
+          }),
+        );
+      } else {
+        this.logger.error(`authorization request failed: ${(error as Error).message}`);
+        this.page(response, 500, 'Something went wrong', 'The request could not be processed.');
+      }
+    }
+  }
+
+  private interactionUrl(interactionId: string): string {
+    const { interaction } = this.config;
+    if (interaction.type === 'external') {
+      const url = new URL(interaction.loginUrl, this.config.issuer);
+      url.searchParams.set('interaction', interactionId);
+      return url.toString();
+    }
+    return `${this.config.endpoints.interaction}/${interactionId}`;
+  }
+
+  private page(response: Response, status: number, title: string, message: string): void {
+    response.status(status).set(PAGE_HEADERS).send(renderErrorPage(title, message));
+  }
+}

@@ -1,0 +1,211 @@
+import { Injectable } from '@nestjs/common';
+import { McpAuthConfig } from '../../mcp-auth.config';
+import { isSubset } from '../../oauth/scope';
+import {
+  AuthorizationCodeStore,
+  InjectAuthorizationCodeStore,
+} from '../../storage/authorization-code-store.interface';
+import {
+  type AuthorizationRequestRecord,
+  AuthorizationRequestStore,
+  InjectAuthorizationRequestStore,
+} from '../../storage/authorization-request-store.interface';
+import { ClientStore, InjectClientStore } from '../../storage/client-store.interface';
+import { ConsentStore, InjectConsentStore } from '../../storage/consent-store.interface';
+import { GrantStore, InjectGrantStore } from '../../storage/grant-store.interface';
+import { randomToken } from '../../tokens/random-token';
+import { hashSecret } from '../../tokens/secret-hash';
+import { buildAuthorizationResponseUrl } from './authorization-response';
+import type { ValidatedAuthorizationRequest } from './authorization-request.validator';
+
+/** A pending authorization as a login or consent page needs to describe it. */
+export interface PendingInteraction {
+  clientId: string;
+  clientName: string | null;
+  /** Where the code will go; show its host so the user sees who receives access (AS-17). */
+  redirectUri: string;
+  scopes: { name: string; description: string }[];
+  resource: string;
+  /** Set once someone signed in on this interaction. */
+  subject: string | null;
+  expiresAt: Date;
+}
+
+/** How a host's login page finishes an authorization. */
+export interface AuthorizationResult {
+  /** The signed-in user's stable id (token `sub`). */
+  subject: string;
+  /** Scopes the user approved; must be among those requested. Default: all requested. */
+  scopes?: string[];
+  /** Remember the approval so the same client is not asked again for these scopes. Default true. */
+  rememberConsent?: boolean;
+}
+
+/** The interaction id is unknown, expired or already finished. */
+export class InteractionNotFoundError extends Error {
+  override readonly name = 'InteractionNotFoundError';
+  constructor() {
+    super('The authorization request is unknown, expired or already finished.');
+  }
+}
+
+/**
+ * The resource-owner half of the authorization endpoint: holds validated requests while the
+ * user signs in and consents, then issues the code. A host with its own login page receives
+ * `?interaction=<id>` and finishes with {@link completeAuthorization} or {@link denyAuthorization}.
+ * @publicApi
+ */
+@Injectable()
+export class McpAuthorizationService {
+  constructor(
+    private readonly config: McpAuthConfig,
+    @InjectAuthorizationRequestStore() private readonly requests: AuthorizationRequestStore,
+    @InjectAuthorizationCodeStore() private readonly codes: AuthorizationCodeStore,
+    @InjectGrantStore() private readonly grants: GrantStore,
+    @InjectConsentStore() private readonly consents: ConsentStore,
+    @InjectClientStore() private readonly clients: ClientStore,
+  ) {}
+
+  /** Persists a validated request and returns the interaction id to hand to the browser. */
+  async begin(request: ValidatedAuthorizationRequest, browserBindingHash: string): Promise<string> {
+    const interactionId = randomToken();
+    await this.requests.create({
+      idHash: hashSecret(interactionId),
+      clientId: request.client.clientId,
+      redirectUri: request.redirectUri,
+      redirectUriProvided: request.redirectUriProvided,
+      scopes: request.scopes,
+      resource: request.resource,
+      state: request.state,
+      codeChallenge: request.codeChallenge,
+      codeChallengeMethod: 'S256',
+      browserBindingHash,
+      expiresAt: new Date(Date.now() + this.config.interactionTtl * 1000),
+    });
+    return interactionId;
+  }
+
+  /** Describes a pending interaction, or null when it is unknown, expired or finished. */
+  async getInteraction(interactionId: string): Promise<PendingInteraction | null> {
+    return (await this.loadInteraction(interactionId))?.interaction ?? null;
+  }
+
+  /** The interaction plus the hash of the browser binding it was started with. */
+  async loadInteraction(
+    interactionId: string,
+  ): Promise<{ interaction: PendingInteraction; browserBindingHash: string } | null> {
+    const request = await this.findRequest(interactionId);
+    if (!request) return null;
+    const client = await this.clients.findById(request.clientId);
+    const interaction: PendingInteraction = {
+      clientId: request.clientId,
+      clientName: client?.clientName ?? null,
+      redirectUri: request.redirectUri,
+      scopes: request.scopes.map((name) => ({
+        name,
+        description: this.config.scopes[name] ?? name,
+      })),
+      resource: request.resource,
+      subject: request.subject,
+      expiresAt: request.expiresAt,
+    };
+    return { interaction, browserBindingHash: request.browserBindingHash };
+  }
+
+  /** Records who signed in. False when the interaction is gone. */
+  recordSignIn(interactionId: string, subject: string): Promise<boolean> {
+    return this.requests.setSubject(hashSecret(interactionId), subject);
+  }
+
+  /** Whether the user already approved every scope of this interaction for its client. */
+  async hasConsent(interaction: PendingInteraction, subject: string): Promise<boolean> {
+    const consent = await this.consents.find(subject, interaction.clientId);
+    return (
+      consent !== null &&
+      isSubset(
+        interaction.scopes.map((s) => s.name),
+        consent.scopes,
+      )
+    );
+  }
+
+  /**
+   * Issues the authorization code and returns the URL to send the browser to. Single use:
+   * of several concurrent calls for one interaction exactly one succeeds.
+   * @throws InteractionNotFoundError
+   */
+  async completeAuthorization(
+    interactionId: string,
+    result: AuthorizationResult,
+  ): Promise<{ redirectUrl: string }> {
+    if (!result.subject) throw new Error('completeAuthorization needs the subject');
+    const request = await this.requests.consume(hashSecret(interactionId));
+    if (!request) throw new InteractionNotFoundError();
+
+    const scopes = result.scopes ?? request.scopes;
+    if (!isSubset(scopes, request.scopes)) {
+      // Narrowing is the user's right; widening past the request is a host bug.
+      throw new Error('completeAuthorization: scopes must be among those requested');
+    }
+    if (result.rememberConsent !== false) {
+      await this.consents.remember(result.subject, request.clientId, scopes);
+    }
+    const grant = await this.grants.createGrant({
+      clientId: request.clientId,
+      subject: result.subject,
+      scopes,
+      resource: request.resource,
+      // Covers the code and the access token it yields; refresh tokens stretch it later.
+      expiresAt: new Date(Date.now() + (this.config.codeTtl + this.config.accessTokenTtl) * 1000),
+    });
+    const code = randomToken();
+    await this.codes.create({
+      codeHash: hashSecret(code),
+      grantId: grant.id,
+      clientId: request.clientId,
+      subject: result.subject,
+      redirectUri: request.redirectUri,
+      redirectUriProvided: request.redirectUriProvided,
+      scopes,
+      resource: request.resource,
+      codeChallenge: request.codeChallenge,
+      codeChallengeMethod: 'S256',
+      expiresAt: new Date(Date.now() + this.config.codeTtl * 1000),
+    });
+    return {
+      redirectUrl: buildAuthorizationResponseUrl(request.redirectUri, this.config.issuer, {
+        code,
+        state: request.state,
+      }),
+    };
+  }
+
+  /**
+   * Ends the interaction with an error for the client (by default `access_denied`).
+   * @throws InteractionNotFoundError
+   */
+  async denyAuthorization(
+    interactionId: string,
+    reason: {
+      error?: 'access_denied' | 'login_required' | 'consent_required';
+      description?: string;
+    } = {},
+  ): Promise<{ redirectUrl: string }> {
+    const request = await this.requests.consume(hashSecret(interactionId));
+    if (!request) throw new InteractionNotFoundError();
+    return {
+      redirectUrl: buildAuthorizationResponseUrl(request.redirectUri, this.config.issuer, {
+        error: reason.error ?? 'access_denied',
+        error_description: reason.description ?? 'The resource owner denied the request.',
+        state: request.state,
+      }),
+    };
+  }
+
+  private async findRequest(interactionId: string): Promise<AuthorizationRequestRecord | null> {
+    if (typeof interactionId !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(interactionId)) {
+      return null;
+    }
+    return this.requests.findActive(hashSecret(interactionId));
+  }
+}
