@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { DataSource, MigrationInterface } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { MCP_AUTH_MIGRATIONS } from '../storage/typeorm/migrations';
 
 /** Arbitrary constant: the advisory lock that serializes migrations across instances. */
