@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import { type DataSource, MigrationExecutor } from 'typeorm';
 import { MCP_AUTH_MIGRATIONS } from '../storage/typeorm/migrations';
 
 /** Arbitrary constant: the advisory lock that serializes migrations across instances. */
@@ -23,7 +23,10 @@ export async function runMcpAuthMigrations(dataSource: DataSource): Promise<stri
   try {
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      // On the runner that holds the lock: the embedded database has one connection only.
+      const executor = new MigrationExecutor(dataSource, runner);
+      executor.transaction = 'each';
+      const applied = await executor.executePendingMigrations();
       for (const migration of applied) logger.log(`applied ${migration.name}`);
       return applied.map((migration) => migration.name);
     } finally {

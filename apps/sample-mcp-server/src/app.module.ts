@@ -1,0 +1,73 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import {
+  createPostgresDataSource,
+  MCP_AUTH_MIGRATIONS,
+  McpAuthModule,
+  ResourceOwnerAuthenticator,
+  type StaticClientOptions,
+} from '@app/mcp-auth';
+import type { AppConfig } from './config/app-config';
+import { APP_CONFIG } from './config/app-config.constants';
+import { HealthController } from './health/health.controller';
+import { DemoAuthenticator } from './users/demo-authenticator';
+
+/** The sample application, built from a configuration checked before Nest starts. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const configProvider = { provide: APP_CONFIG, useValue: config };
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({
+            type: 'postgres' as const,
+            autoLoadEntities: true,
+            migrations: [...MCP_AUTH_MIGRATIONS],
+            // Fail fast: an orchestrator restarts us; a long retry loop only hides the outage.
+            retryAttempts: 2,
+            retryDelay: 1000,
+          }),
+          // Real Postgres when DATABASE_URL is set, otherwise the embedded database on disk.
+          dataSourceFactory: async (options) =>
+            createPostgresDataSource(
+              { url: config.databaseUrl, embeddedDataDir: config.embeddedDataDir },
+              options as Parameters<typeof createPostgresDataSource>[1],
+            ),
+        }),
+        McpAuthModule.forRootAsync({
+          useFactory: () => ({
+            issuer: config.issuerUrl,
+            resources: [
+              {
+                path: '/mcp',
+                scopes: ['mcp:tools', 'mcp:admin'],
+                defaultScopes: ['mcp:tools'],
+                name: 'Sample MCP server',
+              },
+            ],
+            scopes: {
+              'mcp:tools': 'Use the sample tools (who am I, the time, echo)',
+              'mcp:admin': 'Use administrative tools (server statistics)',
+              offline_access: 'Stay connected without signing in again',
+            },
+            clients: config.staticClients as StaticClientOptions[],
+            interaction: { type: 'built-in', serviceName: 'Sample MCP server' },
+            migrationsRun: true,
+          }),
+          extraProviders: [
+            configProvider,
+            { provide: ResourceOwnerAuthenticator, useClass: DemoAuthenticator },
+          ],
+        }),
+        TerminusModule,
+      ],
+      controllers: [HealthController],
+      providers: [configProvider],
+      exports: [configProvider],
+    };
+  }
+}

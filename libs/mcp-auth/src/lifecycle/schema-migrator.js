@@ -1,0 +1,36 @@
+'use strict';
+Object.defineProperty(exports, '__esModule', { value: true });
+exports.runMcpAuthMigrations = runMcpAuthMigrations;
+const common_1 = require('@nestjs/common');
+const migrations_1 = require('../storage/typeorm/migrations');
+/** Arbitrary constant: the advisory lock that serializes migrations across instances. */
+const MIGRATION_LOCK_KEY = 7_214_630_117;
+/**
+ * Applies the module's migrations to the host DataSource at boot (the `migrationsRun` option).
+ * Instances starting together take a Postgres advisory lock, so exactly one applies them and
+ * the rest find them done.
+ */
+async function runMcpAuthMigrations(dataSource) {
+  const logger = new common_1.Logger('McpAuthMigrations');
+  // TypeORM runs the migrations registered on the DataSource; add ours if the host did not.
+  const registered = dataSource.migrations;
+  const known = new Set(registered.map((m) => m.name ?? m.constructor.name));
+  for (const Migration of migrations_1.MCP_AUTH_MIGRATIONS) {
+    if (!known.has(Migration.name)) registered.push(new Migration());
+  }
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      for (const migration of applied) logger.log(`applied ${migration.name}`);
+      return applied.map((migration) => migration.name);
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await runner.release();
+  }
+}
+//# sourceMappingURL=schema-migrator.js.map
