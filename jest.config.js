@@ -22,5 +22,6 @@ module.exports = {
     '^@app/mcp-auth$': '<rootDir>/libs/mcp-auth/src',
     '^@app/mcp-auth/(.*)$': '<rootDir>/libs/mcp-auth/src/$1',
   },
+  modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/libs/mcp-auth/dist'],
   testTimeout: 60_000,
 };
