@@ -1,6 +1,7 @@
 import { HOST_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import type { Provider, Type } from '@nestjs/common';
 import { McpAuthConfig } from './mcp-auth.config';
+import { OAuthEndpointsExceptionFilter } from './oauth/oauth-endpoints-exception.filter';
 
 /** Where a controller's routes hang: under the route prefix, or at the origin root. */
 export type RouteBase = 'prefixed' | 'root';
@@ -45,6 +46,10 @@ export function routeBindingProvider(controllers: InstanceController[]): Provide
         );
         if (config.host) Reflect.defineMetadata(HOST_METADATA, config.host, controller);
       }
+      const { token, registration, revocation, introspection } = config.endpoints;
+      OAuthEndpointsExceptionFilter.register(
+        [token, registration, revocation, introspection].map((url) => new URL(url).pathname),
+      );
       return controllers.map(({ controller }) => controller.name);
     },
     inject: [McpAuthConfig],

@@ -1,5 +1,7 @@
 import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { OAuthEndpointsExceptionFilter } from './oauth/oauth-endpoints-exception.filter';
 import {
   AuthorizationRequestValidator,
   AuthorizeController,
@@ -98,6 +100,7 @@ export class McpAuthModule extends ConfigurableModuleClass {
         ...tokenProviders,
         ...AUTHORIZATION_SERVER_PROVIDERS,
         routeBindingProvider(controllers),
+        { provide: APP_FILTER, useClass: OAuthEndpointsExceptionFilter },
         // Last, so that a host's provider replaces the default with the same token.
         ...(extras.extraProviders ?? []),
       ],
