@@ -8,6 +8,27 @@ import {
   InteractionController,
   McpAuthorizationService,
 } from './authorization-server/authorization';
+import { ClientAuthenticator } from './authorization-server/client-authentication';
+import {
+  IntrospectionController,
+  TokenIntrospectionService,
+} from './authorization-server/introspection';
+import { RevocationController, TokenRevocationService } from './authorization-server/revocation';
+import {
+  AuthorizationCodeGrant,
+  RefreshTokenGrant,
+  TokenController,
+  TokenIssuanceService,
+} from './authorization-server/token';
+import {
+  AuthorizationServerMetadataController,
+  JwksController,
+} from './authorization-server/metadata';
+import {
+  ClientRegistrationController,
+  ClientRegistrationService,
+  StaticClientsLoader,
+} from './authorization-server/registration';
 import { McpAuthConfig } from './mcp-auth.config';
 import {
   ConfigurableModuleClass,
@@ -36,14 +57,28 @@ import { SigningKeyService } from './tokens/signing-key.service';
 
 /** Controllers of the authorization server, and whether they sit under the route prefix. */
 const AUTHORIZATION_SERVER_CONTROLLERS: { controller: Type<unknown>; base: RouteBase }[] = [
+  { controller: AuthorizationServerMetadataController, base: 'root' },
+  { controller: JwksController, base: 'root' },
+  { controller: ClientRegistrationController, base: 'prefixed' },
   { controller: AuthorizeController, base: 'prefixed' },
   { controller: InteractionController, base: 'prefixed' },
+  { controller: TokenController, base: 'prefixed' },
+  { controller: RevocationController, base: 'prefixed' },
+  { controller: IntrospectionController, base: 'prefixed' },
 ];
 
 /** Services of the authorization server, provided once per module instance. */
 const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [
   AuthorizationRequestValidator,
   McpAuthorizationService,
+  ClientAuthenticator,
+  TokenIssuanceService,
+  AuthorizationCodeGrant,
+  RefreshTokenGrant,
+  TokenRevocationService,
+  TokenIntrospectionService,
+  ClientRegistrationService,
+  StaticClientsLoader,
 ];
 
 /**

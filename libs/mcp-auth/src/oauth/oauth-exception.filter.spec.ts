@@ -427,7 +427,6 @@ describe('OAuthExceptionFilter in a Nest 12 express app', () => {
       .post('/oauth-filter-test/echo')
       .set('Content-Type', 'application/json')
       .send(JSON.stringify({ padding: 'x'.repeat(200 * 1024) }));
-    console.log(JSON.stringify(logged.mock.calls.slice(-1)));
     expect(response.status).toBe(413);
     expect(response.body).toEqual({
       error: 'invalid_request',

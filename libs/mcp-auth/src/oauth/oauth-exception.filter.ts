@@ -1,6 +1,7 @@
 import { Catch, HttpException, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
+import { types } from 'node:util';
 import { OAuthError } from './oauth-error';
 import type { OAuthErrorBody } from './oauth-error';
 
@@ -108,7 +109,7 @@ export class OAuthExceptionFilter implements ExceptionFilter {
         headers: { ...exception.headers },
       };
     }
-    if (exception instanceof HttpException) {
+    if (isHttpException(exception)) {
       const cause: unknown = exception.cause;
       return this.fromHttpStatus(exception.getStatus(), exception, [
         exception,
@@ -160,7 +161,7 @@ export class OAuthExceptionFilter implements ExceptionFilter {
 
   /** Logs name, message and stack only: http-errors from body-parser carry the raw body. */
   private logServerFault(exception: unknown): void {
-    if (exception instanceof Error) {
+    if (isError(exception)) {
       this.logger.error(`${exception.name}: ${exception.message}`, exception.stack);
     } else {
       this.logger.error(`Non-error value thrown (${typeof exception})`);
@@ -176,6 +177,24 @@ function serverError(): OAuthErrorResponse {
   };
 }
 
+/**
+ * `instanceof` alone is not enough: when Nest loads the platform adapter through a dynamic
+ * `import()` (jest, mixed CJS/ESM setups) its errors come from another copy of
+ * `@nestjs/common`, or another realm, and would otherwise all become 500s.
+ */
+function isHttpException(value: unknown): value is HttpException {
+  return (
+    value instanceof HttpException ||
+    (isError(value) &&
+      typeof (value as unknown as Record<string, unknown>).getStatus === 'function' &&
+      typeof (value as unknown as Record<string, unknown>).getResponse === 'function')
+  );
+}
+
+function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
@@ -187,7 +206,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * leaking out of a library, which is our fault, not the client's.
  */
 function httpErrorStatus(value: unknown): number | undefined {
-  if (!(value instanceof Error)) {
+  if (!isError(value)) {
     return undefined;
   }
   const fields = value as unknown as Record<string, unknown>;

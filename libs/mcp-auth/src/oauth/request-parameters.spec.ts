@@ -30,3 +30,12 @@ describe('RequestParameters', () => {
     expect(new RequestParameters(['a']).optional('0')).toBeUndefined();
   });
 });
+
+describe('RequestParameters and inherited names', () => {
+  it('never reads inherited properties such as constructor', () => {
+    const params = new RequestParameters({});
+    expect(params.optional('constructor')).toBeUndefined();
+    expect(params.optional('__proto__')).toBeUndefined();
+    expect(params.has('toString')).toBe(false);
+  });
+});

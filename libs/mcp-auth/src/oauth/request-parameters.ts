@@ -20,7 +20,8 @@ export class RequestParameters {
 
   /** The value, or undefined when absent or empty; throws `invalid_request` when malformed. */
   optional(name: string): string | undefined {
-    const value = this.source[name];
+    // Own properties only: `constructor` or `__proto__` must not resolve to inherited values.
+    const value = Object.hasOwn(this.source, name) ? this.source[name] : undefined;
     if (value === undefined || value === '') return undefined;
     if (Array.isArray(value)) {
       throw OAuthError.invalidRequest(`The ${name} parameter must not be repeated.`);
@@ -42,11 +43,11 @@ export class RequestParameters {
 
   /** Whether the parameter was sent more than once. */
   isRepeated(name: string): boolean {
-    return Array.isArray(this.source[name]);
+    return Object.hasOwn(this.source, name) && Array.isArray(this.source[name]);
   }
 
   /** Whether the parameter was sent at all (repeated or malformed included). */
   has(name: string): boolean {
-    return this.source[name] !== undefined;
+    return Object.hasOwn(this.source, name) && this.source[name] !== undefined;
   }
 }

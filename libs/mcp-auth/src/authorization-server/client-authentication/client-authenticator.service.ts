@@ -1,0 +1,131 @@
+import { Injectable } from '@nestjs/common';
+import { McpAuthConfig } from '../../mcp-auth.config';
+import { parseBasicAuthorization } from '../../oauth/basic-auth';
+import { OAuthError } from '../../oauth/oauth-error';
+import {
+  InjectClientStore,
+  type ClientRecord,
+  type ClientStore,
+  type TokenEndpointAuthMethod,
+} from '../../storage/client-store.interface';
+import { hashSecret, verifySecret } from '../../tokens/secret-hash';
+import type { AuthenticatedClient } from './authenticated-client.interface';
+import type { FormParameters } from './form-parameters';
+
+/** Client ids are at most this long (RFC 7591 ids we mint are 22 chars; CIMD URLs far less). */
+const MAX_CLIENT_ID_LENGTH = 1024;
+const MAX_CLIENT_SECRET_LENGTH = 1024;
+const CONTROL_CHARACTERS = /\p{Cc}/u;
+/** One description for every credential failure, so answers never tell the cases apart. */
+const AUTHENTICATION_FAILED = 'Client authentication failed.';
+/** Compared against when the client does not exist, so that case costs the same work. */
+const UNKNOWN_CLIENT_HASH = hashSecret('mcp-auth:unknown-client');
+
+/** The credentials a request presented, before any lookup. */
+interface PresentedCredentials {
+  clientId: string;
+  method: TokenEndpointAuthMethod;
+  secret: string | undefined;
+}
+
+/**
+ * Authenticates clients at the token, revocation and introspection endpoints (AS-20):
+ * `client_secret_basic`, `client_secret_post` and `none`, exactly as each client registered.
+ *
+ * Every failure is a 401 `invalid_client` with the same description, whether the client is
+ * unknown, the secret wrong or the method not the registered one (RFC 6749 §5.2, AS-24); when
+ * the request used HTTP Basic it carries a `WWW-Authenticate: Basic` challenge.
+ */
+@Injectable()
+export class ClientAuthenticator {
+  constructor(
+    @InjectClientStore() private readonly clients: ClientStore,
+    private readonly config: McpAuthConfig,
+  ) {}
+
+  /**
+   * @param authorization the request's `Authorization` header, if any
+   * @param params the form parameters (`client_id`, `client_secret`)
+   * @throws OAuthError invalid_client (401), or invalid_request for a request that mixes methods
+   */
+  async authenticate(
+    authorization: string | undefined,
+    params: FormParameters,
+  ): Promise<AuthenticatedClient> {
+    const presented = this.readCredentials(authorization, params);
+    const fail = (description = AUTHENTICATION_FAILED): OAuthError =>
+      OAuthError.invalidClient(description, {
+        basicRealm: presented.method === 'client_secret_basic' ? this.config.issuer : undefined,
+      });
+
+    const client = await this.clients.findById(presented.clientId);
+    if (!client || client.tokenEndpointAuthMethod !== presented.method) {
+      // Same hashing work as a real check, so timing does not reveal which ids exist.
+      if (presented.secret !== undefined) verifySecret(presented.secret, UNKNOWN_CLIENT_HASH);
+      throw fail();
+    }
+    if (presented.method === 'none') {
+      return { client, method: 'none' };
+    }
+    if (!secretMatches(client, presented.secret)) {
+      throw fail();
+    }
+    // Checked after the secret, so only its holder learns that it expired (RFC 7591 §3.2.1).
+    if (
+      client.clientSecretExpiresAt !== null &&
+      client.clientSecretExpiresAt.getTime() <= Date.now()
+    ) {
+      throw fail('The client secret has expired.');
+    }
+    return { client, method: presented.method };
+  }
+
+  /** Works out which method the request used (RFC 6749 §2.3) without touching the store. */
+  private readCredentials(
+    authorization: string | undefined,
+    params: FormParameters,
+  ): PresentedCredentials {
+    const basicFailure = (description: string): OAuthError =>
+      OAuthError.invalidClient(description, { basicRealm: this.config.issuer });
+    const bodyClientId = params.get('client_id', { maxLength: MAX_CLIENT_ID_LENGTH });
+    const bodySecret = params.get('client_secret', { maxLength: MAX_CLIENT_SECRET_LENGTH });
+
+    const basic = parseBasicAuthorization(authorization);
+    if (basic) {
+      if (!basic.ok) {
+        // RFC 6749 §5.2: the client tried header authentication, so it gets a 401 challenge.
+        throw basicFailure(basic.description);
+      }
+      // RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
+      if (bodySecret !== undefined) {
+        throw OAuthError.invalidRequest(
+          'The client used more than one authentication method (Basic and client_secret).',
+        );
+      }
+      const { clientId, clientSecret } = basic.credentials;
+      if (bodyClientId !== undefined && bodyClientId !== clientId) {
+        throw basicFailure(AUTHENTICATION_FAILED);
+      }
+      if (clientId.length > MAX_CLIENT_ID_LENGTH) throw basicFailure(AUTHENTICATION_FAILED);
+      return { clientId, method: 'client_secret_basic', secret: clientSecret };
+    }
+
+    if (bodyClientId === undefined || CONTROL_CHARACTERS.test(bodyClientId)) {
+      // Also keeps NUL and friends away from the database, which would refuse them with an error.
+      throw OAuthError.invalidClient(AUTHENTICATION_FAILED);
+    }
+    if (bodySecret !== undefined) {
+      return { clientId: bodyClientId, method: 'client_secret_post', secret: bodySecret };
+    }
+    return { clientId: bodyClientId, method: 'none', secret: undefined };
+  }
+}
+
+/** Constant-time check of a presented secret against the client's stored hash. */
+function secretMatches(client: ClientRecord, secret: string | undefined): boolean {
+  if (secret === undefined || secret === '' || client.clientSecretHash === null) {
+    verifySecret(secret ?? '', UNKNOWN_CLIENT_HASH);
+    return false;
+  }
+  return verifySecret(secret, client.clientSecretHash);
+}

@@ -1,0 +1,3 @@
+export * from './authenticated-client.interface';
+export * from './client-authenticator.service';
+export * from './form-parameters';

@@ -1,0 +1,3 @@
+export * from './introspection-response.interface';
+export * from './introspection.controller';
+export * from './token-introspection.service';

@@ -1,0 +1,52 @@
+import { All, Controller, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
+import type { Request } from 'express';
+import { ENDPOINT_PATHS } from '../../mcp-auth.config';
+import { OAuthError } from '../../oauth/oauth-error';
+import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
+import { ClientAuthenticator } from '../client-authentication/client-authenticator.service';
+import { FormParameters } from '../client-authentication/form-parameters';
+import { methodNotAllowed } from '../metadata/method-not-allowed';
+import type { IntrospectionResponse } from './introspection-response.interface';
+import { TokenIntrospectionService } from './token-introspection.service';
+
+/** Longest `token` accepted: the access-token verifier's own bound. */
+const MAX_TOKEN_LENGTH = 8192;
+
+/**
+ * `POST {prefix}/introspect`: RFC 7662 introspection (AS-27), for authenticated confidential
+ * clients only. Mount with base 'prefixed'. No CORS: its callers are resource servers, never
+ * browsers.
+ */
+@Controller()
+@UseFilters(OAuthExceptionFilter)
+export class IntrospectionController {
+  constructor(
+    private readonly authenticator: ClientAuthenticator,
+    private readonly introspection: TokenIntrospectionService,
+  ) {}
+
+  @Post(ENDPOINT_PATHS.introspection)
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  async introspect(@Req() request: Request): Promise<IntrospectionResponse> {
+    const params = FormParameters.fromRequest(request);
+    const { client, method } = await this.authenticator.authenticate(
+      request.headers.authorization,
+      params,
+    );
+    // RFC 7662 §2.1 / §4: the caller must prove who it is; a public client proves nothing.
+    if (method === 'none') {
+      throw OAuthError.invalidClient('Introspection requires a confidential client.');
+    }
+    const token = params.require('token', { maxLength: MAX_TOKEN_LENGTH });
+    // Validated like any parameter, otherwise unused: the token's shape tells its kind.
+    params.get('token_type_hint');
+    return this.introspection.introspect(client, token);
+  }
+
+  @All(ENDPOINT_PATHS.introspection)
+  otherMethods(): never {
+    throw methodNotAllowed(['POST']);
+  }
+}

@@ -1,0 +1,34 @@
+import { McpAuthConfig } from '../../mcp-auth.config';
+import type { McpAuthModuleOptions } from '../../mcp-auth-options.interface';
+import { buildAuthorizationServerMetadata } from './authorization-server-metadata';
+
+const options: McpAuthModuleOptions = {
+  issuer: 'https://mcp.example.com',
+  resources: [{ path: '/mcp', scopes: ['mcp:tools'] }],
+  scopes: { 'mcp:tools': 'Call tools', offline_access: 'Stay signed in' },
+  routePrefix: '/oauth',
+};
+
+describe('buildAuthorizationServerMetadata', () => {
+  it('AS-4: uses the issuer unchanged and prefixes only the OAuth endpoints', () => {
+    const metadata = buildAuthorizationServerMetadata(new McpAuthConfig(options));
+    expect(metadata.issuer).toBe('https://mcp.example.com');
+    expect(metadata.token_endpoint).toBe('https://mcp.example.com/oauth/token');
+    expect(metadata.registration_endpoint).toBe('https://mcp.example.com/oauth/register');
+    expect(metadata.jwks_uri).toBe('https://mcp.example.com/.well-known/jwks.json');
+    expect(metadata.scopes_supported).toEqual(['mcp:tools', 'offline_access']);
+  });
+
+  it('AS-7: omits registration_endpoint when registration is disabled', () => {
+    const metadata = buildAuthorizationServerMetadata(
+      new McpAuthConfig({ ...options, registration: { enabled: false } }),
+    );
+    expect(metadata).not.toHaveProperty('registration_endpoint');
+  });
+
+  it('is deeply frozen, so no request handler can change what every client sees', () => {
+    const metadata = buildAuthorizationServerMetadata(new McpAuthConfig(options));
+    expect(Object.isFrozen(metadata)).toBe(true);
+    expect(Object.isFrozen(metadata.code_challenge_methods_supported)).toBe(true);
+  });
+});

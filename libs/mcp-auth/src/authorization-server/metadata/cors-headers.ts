@@ -1,0 +1,23 @@
+import type { Response } from 'express';
+
+/**
+ * Request headers browser MCP clients send to public AS endpoints (AS-8). The SDK adds
+ * `MCP-Protocol-Version` to discovery requests and, after a CORS failure, retries without it:
+ * listing it saves a round trip and keeps 03 clients working. `Authorization` has to be named
+ * explicitly (a `*` wildcard never covers it).
+ */
+export const CORS_ALLOWED_HEADERS = 'Authorization, Content-Type, MCP-Protocol-Version';
+
+/** Seconds a browser may cache a preflight answer. */
+const PREFLIGHT_MAX_AGE = 86_400;
+
+/**
+ * CORS headers of an endpoint any origin may call (AS-8). `*` without credentials: these
+ * endpoints read no cookies, so no origin needs to be trusted and none is reflected.
+ */
+export function setPublicCorsHeaders(response: Response, methods: readonly string[]): void {
+  response.setHeader('Access-Control-Allow-Origin', '*');
+  response.setHeader('Access-Control-Allow-Methods', methods.join(', '));
+  response.setHeader('Access-Control-Allow-Headers', CORS_ALLOWED_HEADERS);
+  response.setHeader('Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE));
+}

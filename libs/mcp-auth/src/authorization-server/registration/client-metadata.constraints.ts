@@ -1,0 +1,83 @@
+import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
+
+// C0/C1 controls; bidirectional overrides and isolates, which let a `client_name` shown on
+// the consent page read differently from what it is (AS-17); unpaired surrogates, which
+// Postgres cannot store as UTF-8.
+// In `u` mode a surrogate range matches only unpaired halves (a valid pair is one code point).
+const UNSAFE_TEXT = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
+
+/** Whether a metadata string is free of control, bidi-override and unpaired-surrogate characters. */
+export function isSafeText(value: unknown): boolean {
+  return typeof value === 'string' && !UNSAFE_TEXT.test(value);
+}
+
+/** Longest URI accepted in any URI-valued metadata member. */
+export const MAX_METADATA_URI_LENGTH = 2000;
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+
+/**
+ * Whether a URI-valued metadata member (`client_uri`, `logo_uri`, `tos_uri`, `policy_uri`) is
+ * safe to show as a link or load as an image on the consent page: absolute `https:`, or
+ * `http:` on a loopback host (development), no user information, visible ASCII only. That
+ * rules out `javascript:`, `data:` and every other scheme.
+ */
+export function isWebUri(value: unknown): boolean {
+  if (
+    typeof value !== 'string' ||
+    value.length > MAX_METADATA_URI_LENGTH ||
+    !VISIBLE_ASCII.test(value) ||
+    value.includes('\\')
+  ) {
+    return false;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username !== '' || url.password !== '') return false;
+  // The raw string must start with the scheme WHATWG parsed, so `HTTPS:` or `https:host`
+  // spellings that parse leniently are not stored in a form other parsers read differently.
+  if (url.protocol === 'https:') return value.startsWith('https://');
+  return (
+    url.protocol === 'http:' && value.startsWith('http://') && LOOPBACK_HOSTS.has(url.hostname)
+  );
+}
+
+/** class-validator: a string without control, bidi-override or unpaired-surrogate characters. */
+export function IsSafeText(validationOptions?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isSafeText',
+      validator: {
+        validate: (value: unknown): boolean => isSafeText(value),
+        defaultMessage: buildMessage(
+          (eachPrefix) => `${eachPrefix}$property must not contain control characters`,
+          validationOptions,
+        ),
+      },
+    },
+    validationOptions,
+  );
+}
+
+/** class-validator: see {@link isWebUri}. */
+export function IsWebUri(validationOptions?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isWebUri',
+      validator: {
+        validate: (value: unknown): boolean => isWebUri(value),
+        defaultMessage: buildMessage(
+          (eachPrefix) =>
+            `${eachPrefix}$property must be an absolute https URL (or http on localhost) without user information`,
+          validationOptions,
+        ),
+      },
+    },
+    validationOptions,
+  );
+}

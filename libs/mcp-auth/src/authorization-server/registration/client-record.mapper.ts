@@ -1,0 +1,33 @@
+import type { ClientSource, NewClient } from '../../storage/client-store.interface';
+import { EXTRA_METADATA_MEMBERS, type ClientMetadata } from './client-metadata.interface';
+
+export interface ClientCredentials {
+  clientId: string;
+  /** `hashSecret(secret)`, or null for a public client. The plain secret is never stored. */
+  clientSecretHash: string | null;
+  /** null: the secret never expires. */
+  clientSecretExpiresAt: Date | null;
+  source: ClientSource;
+}
+
+/** The store record of validated metadata: columns for what other endpoints read, the rest in `metadata`. */
+export function toNewClient(metadata: ClientMetadata, credentials: ClientCredentials): NewClient {
+  const extra: Record<string, unknown> = {};
+  for (const member of EXTRA_METADATA_MEMBERS) {
+    if (metadata[member] !== undefined) extra[member] = metadata[member];
+  }
+  return {
+    clientId: credentials.clientId,
+    clientSecretHash: credentials.clientSecretHash,
+    clientSecretExpiresAt: credentials.clientSecretExpiresAt,
+    redirectUris: [...metadata.redirect_uris],
+    tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
+    grantTypes: [...metadata.grant_types],
+    responseTypes: [...metadata.response_types],
+    applicationType: metadata.application_type,
+    clientName: metadata.client_name ?? null,
+    scope: metadata.scope ?? null,
+    metadata: extra,
+    source: credentials.source,
+  };
+}

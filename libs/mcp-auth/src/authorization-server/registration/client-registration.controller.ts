@@ -1,0 +1,86 @@
+import {
+  All,
+  Body,
+  Controller,
+  HttpCode,
+  Options,
+  Post,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ENDPOINT_PATHS } from '../../mcp-auth.config';
+import { OAuthError } from '../../oauth/oauth-error';
+import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
+import { setPublicCorsHeaders } from '../metadata/cors-headers';
+import { methodNotAllowed } from '../metadata/method-not-allowed';
+import type { ClientInformationResponse } from './client-metadata.interface';
+import { ClientRegistrationService } from './client-registration.service';
+
+const METHODS = ['POST', 'OPTIONS'] as const;
+
+/**
+ * `POST {prefix}/register`: RFC 7591 dynamic client registration (AS-9). Mount with base
+ * 'prefixed'.
+ *
+ * The controller is always mounted (with `forRootAsync` the options are unknown when the
+ * module's controllers are listed), so with `registration.enabled: false` every method answers
+ * a 404 in OAuth error shape, as if the route did not exist; the metadata then omits
+ * `registration_endpoint`.
+ *
+ * CORS allows any origin: browser clients (MCP Inspector) register from their own origin, and
+ * the endpoint reads no cookies, so there is nothing an origin could abuse (AS-8).
+ */
+@Controller()
+@UseFilters(OAuthExceptionFilter)
+export class ClientRegistrationController {
+  constructor(private readonly registration: ClientRegistrationService) {}
+
+  @Post(ENDPOINT_PATHS.registration)
+  @HttpCode(201)
+  async register(
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ClientInformationResponse> {
+    this.assertEnabled();
+    // Before anything can fail, so a browser client can read the error too.
+    setPublicCorsHeaders(response, METHODS);
+    // RFC 7591 §3.1: the request is JSON. A form or text body is the wrong request, not bad
+    // metadata, so it gets invalid_request, the same code a malformed JSON body gets.
+    if (typeof request.is('application/json') !== 'string') {
+      throw OAuthError.invalidRequest('The request body must be a JSON object (application/json).');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw OAuthError.invalidRequest('The request body must be a JSON object.');
+    }
+    // RFC 7591 §3.2.1: the response may carry a client secret.
+    response.setHeader('Cache-Control', 'no-store');
+    response.setHeader('Pragma', 'no-cache');
+    return this.registration.register(body, { ip: request.ip });
+  }
+
+  /** CORS preflight (browser clients send Content-Type: application/json and MCP-Protocol-Version). */
+  @Options(ENDPOINT_PATHS.registration)
+  @HttpCode(204)
+  preflight(@Res({ passthrough: true }) response: Response): void {
+    this.assertEnabled();
+    setPublicCorsHeaders(response, METHODS);
+  }
+
+  @All(ENDPOINT_PATHS.registration)
+  otherMethods(@Res({ passthrough: true }) response: Response): never {
+    this.assertEnabled();
+    setPublicCorsHeaders(response, METHODS);
+    throw methodNotAllowed(METHODS);
+  }
+
+  private assertEnabled(): void {
+    if (!this.registration.enabled) {
+      throw new OAuthError('invalid_request', 'The requested endpoint does not exist.', {
+        status: 404,
+      });
+    }
+  }
+}

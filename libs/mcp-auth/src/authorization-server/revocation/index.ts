@@ -1,0 +1,2 @@
+export * from './revocation.controller';
+export * from './token-revocation.service';

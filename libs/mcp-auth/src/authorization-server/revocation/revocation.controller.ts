@@ -1,0 +1,68 @@
+import {
+  All,
+  Controller,
+  Header,
+  HttpCode,
+  Options,
+  Post,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ENDPOINT_PATHS } from '../../mcp-auth.config';
+import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
+import { ClientAuthenticator } from '../client-authentication/client-authenticator.service';
+import { FormParameters } from '../client-authentication/form-parameters';
+import { setPublicCorsHeaders } from '../metadata/cors-headers';
+import { methodNotAllowed } from '../metadata/method-not-allowed';
+import { TokenRevocationService } from './token-revocation.service';
+
+const METHODS = ['POST', 'OPTIONS'] as const;
+/** Longest `token` accepted: the access-token verifier's own bound. */
+const MAX_TOKEN_LENGTH = 8192;
+
+/**
+ * `POST {prefix}/revoke`: RFC 7009 revocation (AS-26). Mount with base 'prefixed'. CORS as at
+ * the token endpoint: browser clients sign out from their own origin (AS-8).
+ */
+@Controller()
+@UseFilters(OAuthExceptionFilter)
+export class RevocationController {
+  constructor(
+    private readonly authenticator: ClientAuthenticator,
+    private readonly revocation: TokenRevocationService,
+  ) {}
+
+  @Post(ENDPOINT_PATHS.revocation)
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  async revoke(
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
+    setPublicCorsHeaders(response, METHODS);
+    const params = FormParameters.fromRequest(request);
+    // RFC 7009 §2.1: the client authenticates as it does at the token endpoint (AS-20).
+    const { client } = await this.authenticator.authenticate(request.headers.authorization, params);
+    const token = params.require('token', { maxLength: MAX_TOKEN_LENGTH });
+    // Read so that a repeated or structured hint is refused like any parameter; its value is
+    // not needed (see TokenRevocationService), and unknown hints are ignored (RFC 7009 §2.1).
+    params.get('token_type_hint');
+    // RFC 7009 §2.2: 200 with an empty body, whether or not there was anything to revoke.
+    await this.revocation.revoke(client, token);
+  }
+
+  @Options(ENDPOINT_PATHS.revocation)
+  @HttpCode(204)
+  preflight(@Res({ passthrough: true }) response: Response): void {
+    setPublicCorsHeaders(response, METHODS);
+  }
+
+  @All(ENDPOINT_PATHS.revocation)
+  otherMethods(@Res({ passthrough: true }) response: Response): never {
+    setPublicCorsHeaders(response, METHODS);
+    throw methodNotAllowed(METHODS);
+  }
+}

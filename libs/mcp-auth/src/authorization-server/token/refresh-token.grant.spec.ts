@@ -1,0 +1,150 @@
+import { Logger } from '@nestjs/common';
+import { McpAuthConfig } from '../../mcp-auth.config';
+import type { McpAuthModuleOptions } from '../../mcp-auth-options.interface';
+import { OAuthError } from '../../oauth/oauth-error';
+import type { ClientRecord } from '../../storage/client-store.interface';
+import type {
+  GrantStore,
+  RefreshTokenRecord,
+  RefreshTokenRotation,
+  RefreshTokenSuccessor,
+} from '../../storage/grant-store.interface';
+import { FormParameters } from '../client-authentication/form-parameters';
+import { RefreshTokenGrant } from './refresh-token.grant';
+import type { TokenIssuanceService } from './token-issuance.service';
+
+const ISSUER = 'https://mcp.example.com';
+const RESOURCE = `${ISSUER}/mcp`;
+
+const previous: RefreshTokenRecord = {
+  tokenHash: 'old-hash',
+  grantId: 'grant-1',
+  clientId: 'client-1',
+  subject: 'alice',
+  scopes: ['mcp:tools', 'mcp:resources'],
+  resource: RESOURCE,
+  createdAt: new Date(),
+  expiresAt: new Date(Date.now() + 60_000),
+  rotatedAt: null,
+};
+
+const client = { clientId: 'client-1', grantTypes: ['refresh_token'] } as ClientRecord;
+
+function setUp(options: Partial<McpAuthModuleOptions> = {}) {
+  const config = new McpAuthConfig({
+    issuer: ISSUER,
+    resources: [{ path: '/mcp', scopes: ['mcp:tools', 'mcp:resources'] }],
+    scopes: { 'mcp:tools': 'Tools', 'mcp:resources': 'Resources' },
+    ...options,
+  });
+  let rotation: RefreshTokenRotation | ((s: RefreshTokenSuccessor) => RefreshTokenRotation) = {
+    status: 'not_found',
+  };
+  const grants = {
+    rotateRefreshToken: jest.fn(
+      async (
+        _hash: string,
+        _clientId: string,
+        successor: (p: RefreshTokenRecord) => RefreshTokenSuccessor,
+      ): Promise<RefreshTokenRotation> => {
+        // Like the store: the callback runs first, and a throw aborts the rotation.
+        const next = successor(previous);
+        return typeof rotation === 'function' ? rotation(next) : rotation;
+      },
+    ),
+    revokeGrant: jest.fn(async () => true),
+  };
+  const issuance = {
+    newRefreshToken: () => ({ token: 'new', tokenHash: 'new-hash', expiresAt: new Date() }),
+    respond: jest.fn(async (subject: { scopes: readonly string[] }, refreshToken?: string) => ({
+      access_token: 'at',
+      token_type: 'Bearer' as const,
+      expires_in: 600,
+      scope: subject.scopes.join(' '),
+      refresh_token: refreshToken,
+    })),
+  };
+  const grant = new RefreshTokenGrant(
+    grants as unknown as GrantStore,
+    issuance as unknown as TokenIssuanceService,
+    config,
+  );
+  return {
+    grant,
+    grants,
+    issuance,
+    setRotation: (value: typeof rotation) => {
+      rotation = value;
+    },
+  };
+}
+
+const params = (body: Record<string, string>) =>
+  FormParameters.fromObject({ refresh_token: 'rt', ...body });
+
+async function oauthError(promise: Promise<unknown>): Promise<OAuthError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(OAuthError);
+  return error as OAuthError;
+}
+
+describe('RefreshTokenGrant (AS-23)', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+
+  it('keeps the successor scope equal to the old one and narrows only the access token', async () => {
+    const { grant, grants, issuance, setRotation } = setUp();
+    setRotation((next) => ({
+      status: 'rotated',
+      previous,
+      next: { ...previous, ...next, createdAt: new Date(), rotatedAt: null },
+    }));
+    const response = await grant.exchange(client, params({ scope: 'mcp:tools' }));
+    expect(response).toMatchObject({ scope: 'mcp:tools', refresh_token: 'new' });
+    const successor = grants.rotateRefreshToken.mock.calls[0][2](previous);
+    expect(successor.scopes).toEqual(previous.scopes);
+    expect(issuance.respond).toHaveBeenCalledWith(
+      expect.objectContaining({ scopes: ['mcp:tools'], resource: RESOURCE, grantId: 'grant-1' }),
+      'new',
+    );
+  });
+
+  it('throws invalid_scope from inside the rotation, so nothing rotates', async () => {
+    const { grant } = setUp();
+    const error = await oauthError(grant.exchange(client, params({ scope: 'mcp:admin' })));
+    expect(error.error).toBe('invalid_scope');
+  });
+
+  it('revokes the family on reuse outside the grace window', async () => {
+    const { grant, grants, setRotation } = setUp({ tokens: { refreshReuseGraceSeconds: 10 } });
+    setRotation({ status: 'reused', grantId: 'grant-1', rotatedAt: new Date(Date.now() - 11_000) });
+    expect((await oauthError(grant.exchange(client, params({})))).error).toBe('invalid_grant');
+    expect(grants.revokeGrant).toHaveBeenCalledWith('grant-1', 'refresh_token_reuse');
+  });
+
+  it('only refuses a reuse inside the grace window', async () => {
+    const { grant, grants, setRotation } = setUp({ tokens: { refreshReuseGraceSeconds: 10 } });
+    setRotation({ status: 'reused', grantId: 'grant-1', rotatedAt: new Date(Date.now() - 2_000) });
+    expect((await oauthError(grant.exchange(client, params({})))).error).toBe('invalid_grant');
+    expect(grants.revokeGrant).not.toHaveBeenCalled();
+  });
+
+  it('revokes on any reuse when there is no grace window (the default)', async () => {
+    const { grant, grants, setRotation } = setUp();
+    setRotation({ status: 'reused', grantId: 'grant-1', rotatedAt: new Date() });
+    await oauthError(grant.exchange(client, params({})));
+    expect(grants.revokeGrant).toHaveBeenCalledWith('grant-1', 'refresh_token_reuse');
+  });
+
+  it.each(['revoked', 'expired', 'not_found'] as const)(
+    'answers invalid_grant for a %s token without revoking anything',
+    async (status) => {
+      const { grant, grants, setRotation } = setUp();
+      setRotation({ status });
+      expect((await oauthError(grant.exchange(client, params({})))).error).toBe('invalid_grant');
+      expect(grants.revokeGrant).not.toHaveBeenCalled();
+    },
+  );
+});

@@ -1,0 +1,110 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { McpAuthConfig } from '../../mcp-auth.config';
+import { OAuthError } from '../../oauth/oauth-error';
+import { isSubset, parseScope } from '../../oauth/scope';
+import type { ClientRecord } from '../../storage/client-store.interface';
+import {
+  InjectGrantStore,
+  type GrantStore,
+  type RefreshTokenRecord,
+  type RefreshTokenSuccessor,
+} from '../../storage/grant-store.interface';
+import { hashSecret } from '../../tokens/secret-hash';
+import type { FormParameters } from '../client-authentication/form-parameters';
+import { isSameResource, readRequestedResource } from './requested-resource';
+import type { TokenGrant } from './token-grant.interface';
+import { TokenIssuanceService } from './token-issuance.service';
+import type { TokenResponse } from './token-response.interface';
+
+const INVALID_REFRESH_TOKEN = 'The refresh token is invalid, expired or revoked.';
+
+/**
+ * `grant_type=refresh_token` (OAuth 2.1 §4.3) with rotation on every use (AS-23).
+ *
+ * The scope and resource checks run inside the store's rotation callback, where the token row
+ * is locked: a refused request changes nothing, and no second query is needed.
+ *
+ * Presenting an already rotated token is reuse: a stolen token or a client that lost a
+ * response. Outside the configured grace window (`tokens.refreshReuseGraceSeconds`, default 0)
+ * the whole grant is revoked, so the newest refresh token and every access token of the family
+ * stop working too. Inside it the request is only refused (`invalid_grant`): a client that sent
+ * two refreshes in parallel keeps the successor the winning one received, and a thief still
+ * gets nothing. A client whose only response was lost must authorize again either way.
+ */
+@Injectable()
+export class RefreshTokenGrant implements TokenGrant {
+  readonly grantType = 'refresh_token';
+  private readonly logger = new Logger(RefreshTokenGrant.name);
+
+  constructor(
+    @InjectGrantStore() private readonly grants: GrantStore,
+    private readonly issuance: TokenIssuanceService,
+    private readonly config: McpAuthConfig,
+  ) {}
+
+  async exchange(client: ClientRecord, params: FormParameters): Promise<TokenResponse> {
+    const presented = params.require('refresh_token');
+    const requestedScopes = parseScope(params.get('scope'));
+    const requestedResource = readRequestedResource(params, this.config);
+    const successor = this.issuance.newRefreshToken();
+
+    const rotation = await this.grants.rotateRefreshToken(
+      hashSecret(presented),
+      client.clientId,
+      (previous: RefreshTokenRecord): RefreshTokenSuccessor => {
+        // AS-23 / OAuth 2.1 §4.3.1: a refresh may narrow the scope, never widen it.
+        if (!isSubset(requestedScopes, previous.scopes)) {
+          throw OAuthError.invalidScope('The requested scope exceeds the scope of the grant.');
+        }
+        // AS-15: the resource of a refresh is the one the grant was made for.
+        if (
+          requestedResource !== undefined &&
+          !isSameResource(requestedResource, previous.resource)
+        ) {
+          throw OAuthError.invalidTarget('The resource does not match the grant.');
+        }
+        // RFC 6749 §6: the new refresh token keeps the old one's scope; only the access
+        // token is narrowed, so a later refresh may ask for the full scope again.
+        return {
+          tokenHash: successor.tokenHash,
+          scopes: previous.scopes,
+          resource: previous.resource,
+          expiresAt: successor.expiresAt,
+        };
+      },
+    );
+
+    switch (rotation.status) {
+      case 'rotated': {
+        const next = rotation.next;
+        return this.issuance.respond(
+          {
+            grantId: next.grantId,
+            clientId: next.clientId,
+            subject: next.subject,
+            scopes: requestedScopes.length > 0 ? requestedScopes : next.scopes,
+            resource: next.resource,
+          },
+          successor.token,
+        );
+      }
+      case 'reused':
+        await this.onReuse(rotation.grantId, rotation.rotatedAt);
+        throw OAuthError.invalidGrant(INVALID_REFRESH_TOKEN);
+      default:
+        throw OAuthError.invalidGrant(INVALID_REFRESH_TOKEN);
+    }
+  }
+
+  /** Revokes the family unless the reuse falls inside the grace window (see the class doc). */
+  private async onReuse(grantId: string, rotatedAt: Date): Promise<void> {
+    const graceMs = this.config.refreshReuseGraceSeconds * 1000;
+    // rotatedAt comes from the database clock; the grace is small and skew between the app
+    // and database clocks only shifts the window by that skew.
+    if (graceMs > 0 && Date.now() - rotatedAt.getTime() <= graceMs) {
+      return;
+    }
+    await this.grants.revokeGrant(grantId, 'refresh_token_reuse');
+    this.logger.warn(`Rotated refresh token reused; revoked grant ${grantId}`);
+  }
+}

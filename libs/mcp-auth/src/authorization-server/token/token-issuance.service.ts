@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { McpAuthConfig } from '../../mcp-auth.config';
+import { formatScope } from '../../oauth/scope';
+import type { ClientRecord } from '../../storage/client-store.interface';
+import { InjectGrantStore, type GrantStore } from '../../storage/grant-store.interface';
+import { AccessTokenIssuer } from '../../tokens/access-token.service';
+import { randomToken } from '../../tokens/random-token';
+import { hashSecret } from '../../tokens/secret-hash';
+import type { TokenResponse } from './token-response.interface';
+
+/** What tokens are issued for: one grant, narrowed to `scopes`, for one resource. */
+export interface TokenSubject {
+  grantId: string;
+  clientId: string;
+  subject: string;
+  scopes: readonly string[];
+  /** Canonical resource URI: the access token's `aud` (AS-15, RS-7). */
+  resource: string;
+}
+
+/** A refresh token not yet stored: the value goes to the client, only the hash to the store. */
+export interface NewRefreshTokenValue {
+  token: string;
+  tokenHash: string;
+  expiresAt: Date;
+}
+
+/**
+ * Mints the tokens of a token response: JWT access tokens (RFC 9068) and opaque refresh tokens,
+ * stored only as hashes.
+ */
+@Injectable()
+export class TokenIssuanceService {
+  constructor(
+    private readonly accessTokens: AccessTokenIssuer,
+    @InjectGrantStore() private readonly grants: GrantStore,
+    private readonly config: McpAuthConfig,
+  ) {}
+
+  /**
+   * AS-23: whether a client gets refresh tokens. We issue one whenever the client registered
+   * the `refresh_token` grant type; gating on the `offline_access` scope as well is allowed
+   * (MCP 2026-07-28) but would leave SDK clients that never ask for it without refresh.
+   */
+  mayRefresh(client: ClientRecord): boolean {
+    return client.grantTypes.includes('refresh_token');
+  }
+
+  /** A fresh 256-bit refresh token with the configured lifetime (renewed at every rotation). */
+  newRefreshToken(): NewRefreshTokenValue {
+    const token = randomToken();
+    return {
+      token,
+      tokenHash: hashSecret(token),
+      expiresAt: new Date(Date.now() + this.config.refreshTokenTtl * 1000),
+    };
+  }
+
+  /** Stores a new refresh token for the grant (the first of its family) and returns its value. */
+  async issueRefreshToken(subject: TokenSubject): Promise<string> {
+    const fresh = this.newRefreshToken();
+    await this.grants.issueRefreshToken({
+      tokenHash: fresh.tokenHash,
+      grantId: subject.grantId,
+      clientId: subject.clientId,
+      scopes: [...subject.scopes],
+      resource: subject.resource,
+      expiresAt: fresh.expiresAt,
+    });
+    return fresh.token;
+  }
+
+  /** AS-21: signs an access token and builds the response around it. */
+  async respond(subject: TokenSubject, refreshToken: string | undefined): Promise<TokenResponse> {
+    const issued = await this.accessTokens.issue({
+      subject: subject.subject,
+      clientId: subject.clientId,
+      audience: subject.resource,
+      scopes: subject.scopes,
+      grantId: subject.grantId,
+    });
+    const response: TokenResponse = {
+      access_token: issued.token,
+      token_type: 'Bearer',
+      expires_in: issued.expiresIn,
+    };
+    if (subject.scopes.length > 0) response.scope = formatScope(subject.scopes);
+    if (refreshToken !== undefined) response.refresh_token = refreshToken;
+    return response;
+  }
+}
