@@ -11,6 +11,7 @@ import {
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/app-config.constants';
 import { HealthController } from './health/health.controller';
+import { McpController } from './mcp/mcp.controller';
 import { DemoAuthenticator } from './users/demo-authenticator';
 
 /** The sample application, built from a configuration checked before Nest starts. */
@@ -65,7 +66,7 @@ export class AppModule {
         }),
         TerminusModule,
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, McpController],
       providers: [configProvider],
       exports: [configProvider],
     };

@@ -7,6 +7,9 @@ export * from './mcp-auth.config';
 // Authorization server
 export * from './authorization-server/authorization';
 
+// Resource server
+export * from './resource-server';
+
 // Storage contracts, default Postgres implementation, migrations
 export * from './storage';
 export * from './database/data-source.factory';

@@ -89,6 +89,8 @@ export interface ExternalInteractionOptions {
 
 export type InteractionOptions = BuiltInInteractionOptions | ExternalInteractionOptions;
 
+import type { McpAuthResourceServerOptions } from './resource-server/resource-server-options.interface';
+
 /** Options of `McpAuthModule.forRoot()`. @publicApi */
 export interface McpAuthModuleOptions {
   /** The issuer: an absolute https URL with no path (http only on localhost / 127.0.0.1). */
@@ -116,4 +118,6 @@ export interface McpAuthModuleOptions {
   interactionTtl?: number;
   /** Seconds between clean-ups of expired rows; 0 disables it. Default 300. */
   cleanupInterval?: number;
+  /** The resource server half: scope hierarchy, clock tolerance, deny-list polling. */
+  resourceServer?: McpAuthResourceServerOptions;
 }

@@ -1,5 +1,6 @@
 import { HOST_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import type { Provider, Type } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { McpAuthConfig } from './mcp-auth.config';
 import { OAuthEndpointsExceptionFilter } from './oauth/oauth-endpoints-exception.filter';
 
@@ -37,7 +38,8 @@ export const MCP_AUTH_ROUTES = Symbol('McpAuth:Routes');
 export function routeBindingProvider(controllers: InstanceController[]): Provider {
   return {
     provide: MCP_AUTH_ROUTES,
-    useFactory: (config: McpAuthConfig) => {
+    useFactory: (config: McpAuthConfig, application: ModulesContainer) => {
+      claimRootRoutes(application, config);
       for (const { controller, base } of controllers) {
         Reflect.defineMetadata(
           PATH_METADATA,
@@ -52,6 +54,33 @@ export function routeBindingProvider(controllers: InstanceController[]): Provide
       );
       return controllers.map(({ controller }) => controller.name);
     },
-    inject: [McpAuthConfig],
+    inject: [McpAuthConfig, ModulesContainer],
   };
+}
+
+/** Host (lower case, `*` for none) → issuer of the instances of each application. */
+const rootRouteOwners = new WeakMap<ModulesContainer, Map<string, string>>();
+
+/**
+ * The metadata and JWKS documents sit at the origin root whatever the route prefix, so two
+ * instances in one application serve the same paths. Without distinct `host` bindings the first
+ * registered silently answers for both (a client of the second would get the first's issuer and
+ * keys), so refuse to boot instead. Keyed by the application's module container: separate
+ * applications in one process never see each other.
+ */
+function claimRootRoutes(application: ModulesContainer, config: McpAuthConfig): void {
+  let owners = rootRouteOwners.get(application);
+  if (!owners) rootRouteOwners.set(application, (owners = new Map<string, string>()));
+  const host = config.host?.toLowerCase() ?? '*';
+  for (const [otherHost, otherIssuer] of owners) {
+    if (host === '*' || otherHost === '*' || host === otherHost) {
+      throw new Error(
+        `McpAuthModule instances for ${otherIssuer} and ${config.issuer} would both answer ` +
+          `/.well-known/oauth-authorization-server and /.well-known/jwks.json` +
+          (host === otherHost && host !== '*' ? ` on host "${host}"` : '') +
+          `: give each instance its own \`host\` option (its issuer's host name).`,
+      );
+    }
+  }
+  owners.set(host, config.issuer);
 }

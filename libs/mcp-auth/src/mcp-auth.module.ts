@@ -29,6 +29,18 @@ import {
   ClientRegistrationService,
   StaticClientsLoader,
 } from './authorization-server/registration';
+import { Public } from './resource-server/decorators/public.decorator';
+import {
+  createResourceServerModule,
+  createResourceServerModuleAsync,
+  type ResourceServerModuleAsyncOptions,
+  type ResourceServerModuleForRootOptions,
+} from './resource-server/resource-server.module-factory';
+import {
+  RESOURCE_SERVER_CONTROLLERS,
+  RESOURCE_SERVER_EXPORTS,
+  RESOURCE_SERVER_PROVIDERS,
+} from './resource-server/resource-server.providers';
 import { McpAuthConfig } from './mcp-auth.config';
 import {
   ConfigurableModuleClass,
@@ -56,7 +68,7 @@ import { LocalAccessTokenVerifier } from './tokens/access-token-verifier';
 import { SigningKeyService } from './tokens/signing-key.service';
 
 /** Controllers of the authorization server, and whether they sit under the route prefix. */
-const AUTHORIZATION_SERVER_CONTROLLERS: { controller: Type<unknown>; base: RouteBase }[] = [
+const CONTROLLERS: { controller: Type<unknown>; base: RouteBase }[] = [
   { controller: AuthorizationServerMetadataController, base: 'root' },
   { controller: JwksController, base: 'root' },
   { controller: ClientRegistrationController, base: 'prefixed' },
@@ -65,7 +77,10 @@ const AUTHORIZATION_SERVER_CONTROLLERS: { controller: Type<unknown>; base: Route
   { controller: TokenController, base: 'prefixed' },
   { controller: RevocationController, base: 'prefixed' },
   { controller: IntrospectionController, base: 'prefixed' },
+  ...RESOURCE_SERVER_CONTROLLERS,
 ];
+// The module's own routes stay reachable when a host installs BearerGuard as APP_GUARD.
+for (const { controller } of CONTROLLERS) Public()(controller);
 
 /** Services of the authorization server, provided once per module instance. */
 const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [
@@ -104,8 +119,20 @@ export class McpAuthModule extends ConfigurableModuleClass {
     return McpAuthModule.assemble(super.forRootAsync(options), options);
   }
 
+  /**
+   * Resource-server-only mode: the guard, protected resource metadata and a verifier in front
+   * of external authorization servers. No authorization-server routes or tables.
+   */
+  static forResourceServer(options: ResourceServerModuleForRootOptions): DynamicModule {
+    return createResourceServerModule(McpAuthModule, options);
+  }
+
+  static forResourceServerAsync(options: ResourceServerModuleAsyncOptions): DynamicModule {
+    return createResourceServerModuleAsync(McpAuthModule, options);
+  }
+
   private static assemble(base: DynamicModule, extras: McpAuthModuleExtras): DynamicModule {
-    const controllers = instanceControllers(AUTHORIZATION_SERVER_CONTROLLERS);
+    const controllers = instanceControllers(CONTROLLERS);
     const exported = [
       McpAuthConfig,
       McpAuthorizationService,
@@ -118,6 +145,7 @@ export class McpAuthModule extends ConfigurableModuleClass {
       SigningKeyService,
       AccessTokenIssuer,
       LocalAccessTokenVerifier,
+      ...RESOURCE_SERVER_EXPORTS,
     ];
     return {
       ...base,
@@ -134,6 +162,7 @@ export class McpAuthModule extends ConfigurableModuleClass {
         ...lifecycleProviders,
         ...tokenProviders,
         ...AUTHORIZATION_SERVER_PROVIDERS,
+        ...RESOURCE_SERVER_PROVIDERS,
         routeBindingProvider(controllers),
         { provide: APP_FILTER, useClass: OAuthEndpointsExceptionFilter },
         // Last, so that a host's provider replaces the default with the same token.

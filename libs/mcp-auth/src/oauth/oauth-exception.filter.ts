@@ -2,6 +2,10 @@ import { Catch, HttpException, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { types } from 'node:util';
+import {
+  DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
+  isDatabaseUnavailableError,
+} from './database-unavailable';
 import { OAuthError } from './oauth-error';
 import type { OAuthErrorBody } from './oauth-error';
 
@@ -121,6 +125,12 @@ export class OAuthExceptionFilter implements ExceptionFilter {
     if (status !== undefined) {
       return this.fromHttpStatus(status, exception, [exception]);
     }
+    if (isDatabaseUnavailableError(exception)) {
+      // Not a bug and not the client's fault: it should retry shortly (RFC 6749 §4.1.2.1's
+      // temporarily_unavailable, with RFC 9110 Retry-After). Logged without stack or query.
+      this.logger.warn(`Database unavailable: ${describe(exception)}`);
+      return databaseUnavailable();
+    }
     this.logServerFault(exception);
     return serverError();
   }
@@ -167,6 +177,20 @@ export class OAuthExceptionFilter implements ExceptionFilter {
       this.logger.error(`Non-error value thrown (${typeof exception})`);
     }
   }
+}
+
+/** 503 `temporarily_unavailable` with `Retry-After`, for a database that cannot be reached. */
+export function databaseUnavailable(): OAuthErrorResponse {
+  return {
+    status: 503,
+    body: { error: 'temporarily_unavailable', error_description: UNAVAILABLE },
+    headers: { 'Retry-After': String(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS) },
+  };
+}
+
+/** Name and message only: a TypeORM QueryFailedError also carries the query's parameters. */
+function describe(exception: unknown): string {
+  return isError(exception) ? `${exception.name}: ${exception.message}` : typeof exception;
 }
 
 function serverError(): OAuthErrorResponse {

@@ -11,6 +11,13 @@ import { ClientStore, InjectClientStore } from '../../storage/client-store.inter
 
 /** Longest `state` we carry; it is echoed into a URL. */
 const MAX_STATE_LENGTH = 2048;
+/** Longest `client_id` looked up (the token endpoint's bound too). */
+const MAX_CLIENT_ID_LENGTH = 1024;
+/**
+ * Control characters: never part of a real client id or state, and Postgres refuses NUL in
+ * text, so letting them reach a query would turn junk input into a server error.
+ */
+const CONTROL_CHARACTERS = /\p{Cc}/u;
 
 /** An /authorize request that passed every check, ready to be persisted. */
 export interface ValidatedAuthorizationRequest {
@@ -66,6 +73,11 @@ export class AuthorizationRequestValidator {
         state = null;
         throw OAuthError.invalidRequest('The state parameter is too long.');
       }
+      if (state !== null && CONTROL_CHARACTERS.test(state)) {
+        // RFC 6749 Appendix A.5: state is VSCHARs; a control character is not echoed back.
+        state = null;
+        throw OAuthError.invalidRequest('The state parameter contains control characters.');
+      }
       return { client, redirectUri, redirectUriProvided, state, ...this.checkRest(params, client) };
     } catch (error) {
       const oauthError =
@@ -90,6 +102,9 @@ export class AuthorizationRequestValidator {
     }
     if (!clientId) {
       throw new UntrustedAuthorizationRequestError('The request has no client_id.');
+    }
+    if (clientId.length > MAX_CLIENT_ID_LENGTH || CONTROL_CHARACTERS.test(clientId)) {
+      throw new UntrustedAuthorizationRequestError('The client is not registered here.');
     }
     const client = await this.clients.findById(clientId);
     if (!client) {

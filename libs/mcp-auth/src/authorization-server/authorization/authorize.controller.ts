@@ -1,6 +1,11 @@
 import { All, Controller, Logger, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ENDPOINT_PATHS, McpAuthConfig } from '../../mcp-auth.config';
+import {
+  DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
+  isDatabaseUnavailableError,
+} from '../../oauth/database-unavailable';
+import { OAuthEndpointsExceptionFilter } from '../../oauth/oauth-endpoints-exception.filter';
 import { buildAuthorizationResponseUrl } from './authorization-response';
 import {
   AuthorizationRequestValidator,
@@ -23,7 +28,11 @@ export class AuthorizeController {
     private readonly config: McpAuthConfig,
     private readonly validator: AuthorizationRequestValidator,
     private readonly authorization: McpAuthorizationService,
-  ) {}
+  ) {
+    // Errors raised before this handler runs (body-parser: 413, malformed JSON) get an HTML
+    // page from the application-wide filter, not Nest's JSON.
+    OAuthEndpointsExceptionFilter.registerPages([new URL(config.endpoints.authorization).pathname]);
+  }
 
   @All(ENDPOINT_PATHS.authorization)
   async authorize(@Req() request: Request, @Res() response: Response): Promise<void> {
@@ -56,6 +65,11 @@ export class AuthorizeController {
             state: error.state,
           }),
         );
+      } else if (isDatabaseUnavailableError(error)) {
+        // The client and redirect URI cannot be checked: a page, never a redirect (AS-14).
+        this.logger.warn(`authorization request failed, database unavailable: ${String(error)}`);
+        response.set('Retry-After', String(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS));
+        this.page(response, 503, 'Temporarily unavailable', 'Try again in a few seconds.');
       } else {
         this.logger.error(`authorization request failed: ${(error as Error).message}`);
         this.page(response, 500, 'Something went wrong', 'The request could not be processed.');

@@ -12,6 +12,11 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ENDPOINT_PATHS, McpAuthConfig } from '../../mcp-auth.config';
+import {
+  DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
+  isDatabaseUnavailableError,
+} from '../../oauth/database-unavailable';
+import { OAuthEndpointsExceptionFilter } from '../../oauth/oauth-endpoints-exception.filter';
 import { RequestParameters } from '../../oauth/request-parameters';
 import { hashSecret } from '../../tokens/secret-hash';
 import { BrowserBinding } from './browser-binding';
@@ -46,7 +51,14 @@ export class InteractionController implements OnModuleInit {
     @Optional()
     @Inject(ResourceOwnerAuthenticator)
     private readonly authenticator: ResourceOwnerAuthenticator | undefined,
-  ) {}
+  ) {
+    // Errors raised before a handler runs (body-parser: 413, malformed JSON) and unexpected
+    // ones get an HTML page from the application-wide filter, not Nest's JSON.
+    OAuthEndpointsExceptionFilter.registerPages(
+      [],
+      [`${new URL(config.endpoints.interaction).pathname}/`],
+    );
+  }
 
   onModuleInit(): void {
     if (this.config.interaction.type === 'built-in' && !this.authenticator) {
@@ -64,20 +76,24 @@ export class InteractionController implements OnModuleInit {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const session = await this.session(id, request, response);
-    if (!session) return;
-    const { interaction, binding } = session;
-    if (!interaction.subject) {
-      this.sendLogin(response, 200, id, interaction, binding);
-      return;
+    try {
+      const session = await this.session(id, request, response);
+      if (!session) return;
+      const { interaction, binding } = session;
+      if (!interaction.subject) {
+        this.sendLogin(response, 200, id, interaction, binding);
+        return;
+      }
+      if (await this.authorization.hasConsent(interaction, interaction.subject)) {
+        await this.finish(response, () =>
+          this.authorization.completeAuthorization(id, { subject: interaction.subject as string }),
+        );
+        return;
+      }
+      this.sendConsent(response, id, interaction, binding);
+    } catch (error) {
+      this.failed(response, error);
     }
-    if (await this.authorization.hasConsent(interaction, interaction.subject)) {
-      await this.finish(response, () =>
-        this.authorization.completeAuthorization(id, { subject: interaction.subject as string }),
-      );
-      return;
-    }
-    this.sendConsent(response, id, interaction, binding);
   }
 
   @Post(`${ENDPOINT_PATHS.interaction}/:id/login`)
@@ -86,38 +102,42 @@ export class InteractionController implements OnModuleInit {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const session = await this.session(id, request, response);
-    if (!session) return;
-    const { interaction, binding, idHash } = session;
-    const form = new RequestParameters(request.body);
-    if (!binding.checkCsrf(safeOptional(form, 'csrf'), idHash, 'login')) {
-      this.page(response, 403, 'Request refused', 'The form is stale or came from another site.');
-      return;
+    try {
+      const session = await this.session(id, request, response);
+      if (!session) return;
+      const { interaction, binding, idHash } = session;
+      const form = new RequestParameters(request.body);
+      if (!binding.checkCsrf(safeOptional(form, 'csrf'), idHash, 'login')) {
+        this.page(response, 403, 'Request refused', 'The form is stale or came from another site.');
+        return;
+      }
+      const username = safeOptional(form, 'username') ?? '';
+      const password = safeOptional(form, 'password') ?? '';
+      const authenticator = this.authenticator as ResourceOwnerAuthenticator;
+      const owner =
+        username &&
+        password &&
+        username.length <= MAX_CREDENTIAL_LENGTH &&
+        password.length <= MAX_CREDENTIAL_LENGTH
+          ? await authenticator.authenticate(username, password, { ip: request.ip })
+          : null;
+      if (!owner) {
+        this.sendLogin(response, 401, id, interaction, binding, {
+          username,
+          error: 'The username or password is not correct.',
+        });
+        return;
+      }
+      if (!(await this.authorization.recordSignIn(id, owner.subject))) {
+        this.expired(response);
+        return;
+      }
+      // Post/redirect/get: the consent page (or the client) comes from a fresh GET.
+      response.set('Cache-Control', 'no-store');
+      response.redirect(303, `${this.config.endpoints.interaction}/${id}`);
+    } catch (error) {
+      this.failed(response, error);
     }
-    const username = safeOptional(form, 'username') ?? '';
-    const password = safeOptional(form, 'password') ?? '';
-    const authenticator = this.authenticator as ResourceOwnerAuthenticator;
-    const owner =
-      username &&
-      password &&
-      username.length <= MAX_CREDENTIAL_LENGTH &&
-      password.length <= MAX_CREDENTIAL_LENGTH
-        ? await authenticator.authenticate(username, password, { ip: request.ip })
-        : null;
-    if (!owner) {
-      this.sendLogin(response, 401, id, interaction, binding, {
-        username,
-        error: 'The username or password is not correct.',
-      });
-      return;
-    }
-    if (!(await this.authorization.recordSignIn(id, owner.subject))) {
-      this.expired(response);
-      return;
-    }
-    // Post/redirect/get: the consent page (or the client) comes from a fresh GET.
-    response.set('Cache-Control', 'no-store');
-    response.redirect(303, `${this.config.endpoints.interaction}/${id}`);
   }
 
   @Post(`${ENDPOINT_PATHS.interaction}/:id/consent`)
@@ -126,27 +146,41 @@ export class InteractionController implements OnModuleInit {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const session = await this.session(id, request, response);
-    if (!session) return;
-    const { interaction, binding, idHash } = session;
-    const form = new RequestParameters(request.body);
-    if (!binding.checkCsrf(safeOptional(form, 'csrf'), idHash, 'consent')) {
-      this.page(response, 403, 'Request refused', 'The form is stale or came from another site.');
-      return;
+    try {
+      const session = await this.session(id, request, response);
+      if (!session) return;
+      const { interaction, binding, idHash } = session;
+      const form = new RequestParameters(request.body);
+      if (!binding.checkCsrf(safeOptional(form, 'csrf'), idHash, 'consent')) {
+        this.page(response, 403, 'Request refused', 'The form is stale or came from another site.');
+        return;
+      }
+      if (!interaction.subject) {
+        this.sendLogin(response, 401, id, interaction, binding);
+        return;
+      }
+      const decision = safeOptional(form, 'decision');
+      if (decision === 'approve') {
+        const subject = interaction.subject;
+        await this.finish(response, () =>
+          this.authorization.completeAuthorization(id, { subject }),
+        );
+      } else if (decision === 'deny') {
+        await this.finish(response, () => this.authorization.denyAuthorization(id));
+      } else {
+        this.page(response, 400, 'Invalid request', 'Choose Approve or Deny.');
+      }
+    } catch (error) {
+      this.failed(response, error);
     }
-    if (!interaction.subject) {
-      this.sendLogin(response, 401, id, interaction, binding);
-      return;
-    }
-    const decision = safeOptional(form, 'decision');
-    if (decision === 'approve') {
-      const subject = interaction.subject;
-      await this.finish(response, () => this.authorization.completeAuthorization(id, { subject }));
-    } else if (decision === 'deny') {
-      await this.finish(response, () => this.authorization.denyAuthorization(id));
-    } else {
-      this.page(response, 400, 'Invalid request', 'Choose Approve or Deny.');
-    }
+  }
+
+  /** A database outage is a 503 page the user can retry; anything else is a real fault. */
+  private failed(response: Response, error: unknown): void {
+    if (!isDatabaseUnavailableError(error)) throw error;
+    this.logger.warn(`interaction failed, database unavailable: ${String(error)}`);
+    response.set('Retry-After', String(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS));
+    this.page(response, 503, 'Temporarily unavailable', 'Try again in a few seconds.');
   }
 
   /** Loads the interaction and checks that this browser started it. */
@@ -186,6 +220,10 @@ export class InteractionController implements OnModuleInit {
     } catch (error) {
       if (error instanceof InteractionNotFoundError) {
         this.expired(response);
+        return;
+      }
+      if (isDatabaseUnavailableError(error)) {
+        this.failed(response, error);
         return;
       }
       this.logger.error(`authorization could not be completed: ${(error as Error).message}`);

@@ -1,0 +1,27 @@
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Request } from 'express';
+import type { VerifiedAccessToken } from './access-token-verifier.interface';
+
+export type { AuthInfo };
+
+/**
+ * A request that passed `BearerGuard`: `auth` is what the MCP SDK's transports hand tools as
+ * `extra.authInfo`; `accessToken` is the full verified token.
+ * @publicApi
+ */
+export interface McpAuthenticatedRequest extends Request {
+  auth: AuthInfo;
+  accessToken: VerifiedAccessToken;
+}
+
+/** The MCP SDK's `AuthInfo` for a verified token; `extra` carries every token claim. */
+export function toAuthInfo(token: VerifiedAccessToken): AuthInfo {
+  return {
+    token: token.token,
+    clientId: token.clientId,
+    scopes: [...token.scopes],
+    ...(token.expiresAt !== undefined ? { expiresAt: token.expiresAt } : {}),
+    resource: new URL(token.resource),
+    extra: { ...token.claims },
+  };
+}

@@ -1,0 +1,52 @@
+import { BearerChallengeException, type HeaderTarget } from './bearer-challenge.exception';
+import { getRequestAuthContext, type RequestAuthContext } from './request-auth-context';
+
+function authenticatedContext(request: object, caller: string): RequestAuthContext {
+  const context = getRequestAuthContext(request);
+  if (!context?.token) {
+    throw new Error(`${caller}() needs a request that passed BearerGuard`);
+  }
+  return context;
+}
+
+function asList(scopes: string | readonly string[]): readonly string[] {
+  return typeof scopes === 'string' ? [scopes] : scopes;
+}
+
+/**
+ * Whether the request's token covers these scopes (and the route's), scope hierarchy included.
+ * @publicApi
+ */
+export function hasScopes(request: object, scopes: string | readonly string[]): boolean {
+  const context = authenticatedContext(request, 'hasScopes');
+  return context.scopeHierarchy.satisfies(context.token?.scopes ?? [], [
+    ...context.requiredScopes,
+    ...asList(scopes),
+  ]);
+}
+
+/**
+ * Per-operation check inside a handler, e.g. per MCP tool: throws the same 403
+ * `insufficient_scope` challenge as `@RequiredScopes()` (RS-9), naming every scope the
+ * operation needs (the route's plus these), with its `WWW-Authenticate` header already set.
+ *
+ * @example
+ * if (body.method === 'tools/call') requireScopes(request, TOOL_SCOPES[body.params.name]);
+ * @publicApi
+ */
+export function requireScopes(
+  request: object,
+  scopes: string | readonly string[],
+  description?: string,
+): void {
+  const context = authenticatedContext(request, 'requireScopes');
+  const needed = [...new Set([...context.requiredScopes, ...asList(scopes)])];
+  if (context.scopeHierarchy.satisfies(context.token?.scopes ?? [], needed)) return;
+  const challenge = BearerChallengeException.insufficientScope(
+    { resource: context.resource, requiredScopes: needed },
+    description,
+  );
+  // Express links the response to the request; no exception filter copies headers.
+  challenge.applyTo((request as { res?: HeaderTarget }).res);
+  throw challenge;
+}
