@@ -643,6 +643,8 @@ describe('Pre-registered clients (AS-12)', () => {
         client_name: null,
         scope: null,
       });
+      // Taken out of the configuration: gone, not lingering as a working client.
+      expect(await findRow(second, 'conformance-public')).toBeUndefined();
     } finally {
       await second.close();
     }

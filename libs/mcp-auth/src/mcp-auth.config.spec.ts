@@ -200,6 +200,9 @@ describe('McpAuthConfig', () => {
       '/oauth#x',
       'https://evil.example/oauth',
       '/a//b',
+      '/..',
+      '/oauth/../admin',
+      './oauth',
     ])('refuses %j', (prefix) => {
       expect(problemsOf(options({ routePrefix: prefix }))).toEqual([
         'routePrefix must be a plain path such as "/oauth"',

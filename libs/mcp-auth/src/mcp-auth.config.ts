@@ -242,7 +242,9 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
   }
   if (
     options.routePrefix !== undefined &&
-    !/^\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$|^\/?$/.test(options.routePrefix)
+    (!/^\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$|^\/?$/.test(options.routePrefix) ||
+      // `.` and `..` would be normalized away by clients but not by the router.
+      options.routePrefix.split('/').some((segment) => segment === '.' || segment === '..'))
   ) {
     problems.push('routePrefix must be a plain path such as "/oauth"');
   }

@@ -41,6 +41,11 @@ export interface ClientStore {
   findById(clientId: string): Promise<ClientRecord | null>;
   /** Removes a client and everything issued to it. Returns false when it did not exist. */
   delete(clientId: string): Promise<boolean>;
+  /**
+   * Removes every pre-registered (`static`) client whose id is not in `keep`, as `delete`
+   * does: a client taken out of the configuration stops working. Returns the removed ids.
+   */
+  pruneStatic(keep: readonly string[]): Promise<string[]>;
 }
 
 export const ClientStore = Symbol('McpAuth:ClientStore');

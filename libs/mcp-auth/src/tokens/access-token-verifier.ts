@@ -16,7 +16,10 @@ export interface LocalAccessTokenVerifierConfig {
   audiences: readonly string[];
   /** Seconds of clock skew tolerated on `exp` and `nbf`. Default 5. */
   clockTolerance?: number;
-  /** Minimum seconds between key reloads caused by an unknown `kid`. Default 10. */
+  /**
+   * Minimum seconds between key reloads caused by an unknown `kid`. Default 1: a key rotated by
+   * another instance is picked up at once, and a flood of made-up kids costs one query a second.
+   */
   unknownKidRefreshInterval?: number;
 }
 
@@ -47,7 +50,7 @@ export class LocalAccessTokenVerifier {
     }
     this.audiences = new Set(config.audiences.map(normalizeAudience));
     this.clockTolerance = config.clockTolerance ?? 5;
-    this.unknownKidRefreshIntervalMs = (config.unknownKidRefreshInterval ?? 10) * 1000;
+    this.unknownKidRefreshIntervalMs = (config.unknownKidRefreshInterval ?? 1) * 1000;
   }
 
   async verify(token: string): Promise<AccessTokenClaims> {

@@ -34,6 +34,14 @@ class InMemoryClientStore implements ClientStore {
   async delete(clientId: string): Promise<boolean> {
     return this.clients.delete(clientId);
   }
+
+  async pruneStatic(keep: readonly string[]): Promise<string[]> {
+    const removed = [...this.clients.values()]
+      .filter((c) => c.source === 'static' && !keep.includes(c.clientId))
+      .map((c) => c.clientId);
+    for (const id of removed) this.clients.delete(id);
+    return removed;
+  }
 }
 
 function client(

@@ -43,6 +43,11 @@ export class StaticClientsLoader implements OnModuleInit {
     if (records.length > 0) {
       this.logger.log(`Loaded ${records.length} pre-registered client(s)`);
     }
+    // A client removed from the configuration must stop working, not linger in the database.
+    const removed = await this.clients.pruneStatic(records.map((record) => record.clientId));
+    if (removed.length > 0) {
+      this.logger.log(`Removed ${removed.length} pre-registered client(s) no longer configured`);
+    }
   }
 
   private toRecord(client: StaticClientOptions, index: number): NewClient {

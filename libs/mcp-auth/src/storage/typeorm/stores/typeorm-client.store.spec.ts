@@ -94,3 +94,25 @@ describe.each(DATABASE_TARGETS)('ClientStore contract ($name)', (target) => {
     expect(await store.delete('c-del')).toBe(false);
   });
 });
+
+describe.each(DATABASE_TARGETS)('ClientStore.pruneStatic ($name)', (target) => {
+  let db: TestDatabase;
+  let store: TypeOrmClientStore;
+
+  beforeAll(async () => {
+    db = await openTestDatabase(target);
+    store = new TypeOrmClientStore(db.dataSource, ISSUER);
+  });
+  afterAll(() => db.close());
+
+  it('AS-12: removes pre-registered clients no longer configured, and only those', async () => {
+    await store.upsert(client('keep', { source: 'static' }));
+    await store.upsert(client('gone', { source: 'static' }));
+    await store.create(client('dynamic-1'));
+    expect(await store.pruneStatic(['keep'])).toEqual(['gone']);
+    expect(await store.findById('gone')).toBeNull();
+    expect(await store.findById('keep')).not.toBeNull();
+    expect(await store.findById('dynamic-1')).not.toBeNull();
+    expect(await store.pruneStatic(['keep'])).toEqual([]);
+  });
+});

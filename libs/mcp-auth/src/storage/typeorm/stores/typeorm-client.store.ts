@@ -107,6 +107,17 @@ export class TypeOrmClientStore implements ClientStore {
     });
   }
 
+  async pruneStatic(keep: readonly string[]): Promise<string[]> {
+    const stale = await queryRows<{ client_id: string }>(
+      this.dataSource,
+      `SELECT client_id FROM mcp_auth_clients
+       WHERE issuer = $1 AND source = 'static' AND NOT (client_id = ANY($2::text[]))`,
+      [this.issuer, [...keep]],
+    );
+    for (const { client_id } of stale) await this.delete(client_id);
+    return stale.map((row) => row.client_id);
+  }
+
   private values(client: NewClient): unknown[] {
     return [
       this.issuer,
