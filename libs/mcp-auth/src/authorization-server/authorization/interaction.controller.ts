@@ -191,6 +191,11 @@ export class InteractionController implements OnModuleInit {
   ): Promise<
     { interaction: PendingInteraction; binding: BrowserBinding; idHash: string } | undefined
   > {
+    if (this.config.interaction.type !== 'built-in') {
+      // The host runs its own login page; these routes do not exist for it.
+      this.page(response, 404, 'Not found', 'There is no such page.');
+      return undefined;
+    }
     const loaded = await this.authorization.loadInteraction(id);
     if (!loaded) {
       this.expired(response);
