@@ -131,7 +131,7 @@ describe('external interaction: the host’s own login page (AS-17)', () => {
       }),
     });
     expect(token.status).toBe(200);
-    const body = await token.json();
+    const body = (await token.json()) as { scope: string; access_token: string };
     expect(body.scope).toBe('mcp:tools');
     const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url').toString());
     expect(claims.sub).toBe('host-user-42');

@@ -74,7 +74,13 @@ async function boot(port: number, imports: ModuleMetadata['imports']): Promise<R
     ],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error'] });
-  await app.listen(port, listenHost as string);
+  try {
+    await app.listen(port, listenHost as string);
+  } catch (error) {
+    // Stop whatever started before the boot failed (timers, LISTEN connections).
+    await closeKeepingDatabase(app).catch(() => undefined);
+    throw error;
+  }
   return { app, close: () => closeKeepingDatabase(app) };
 }
 

@@ -108,7 +108,12 @@ export async function createResourceServerTestApp(
     providers: options.module?.providers ?? [],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-  await app.listen(port, '127.0.0.1');
+  try {
+    await app.listen(port, '127.0.0.1');
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return {
     app,
     url,
@@ -145,7 +150,12 @@ export async function createExternalResourceServerApp(
     providers: module.providers ?? [],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-  await app.listen(port, '127.0.0.1');
+  try {
+    await app.listen(port, '127.0.0.1');
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return { app, url, port, close: () => app.close() };
 }
 

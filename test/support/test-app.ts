@@ -86,7 +86,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   }).compile();
 
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-  await app.listen(port, '127.0.0.1');
+  try {
+    await app.listen(port, '127.0.0.1');
+  } catch (error) {
+    // A failed boot leaves started providers (timers, LISTEN connections) behind: stop them.
+    await closeAppKeepingDatabase(app, db).catch(() => undefined);
+    if (ownsDb) await db.close();
+    throw error;
+  }
   return {
     app,
     url,

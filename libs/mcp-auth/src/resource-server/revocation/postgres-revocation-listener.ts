@@ -135,6 +135,11 @@ export class PostgresRevocationListener implements RevocationNotificationSource 
     this.reconnectDelayMs = Math.min(delay * 2, MAX_RECONNECT_DELAY_MS);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
+      // The application shut its DataSource down without stopping us (e.g. a failed boot).
+      if (this.stopped || !this.dataSource.isInitialized) {
+        this.stopped = true;
+        return;
+      }
       this.connect(ClientCtor, config).then(
         // Notifications sent while disconnected are lost: catch up by polling now.
         () => this.handlers?.onGap(),
