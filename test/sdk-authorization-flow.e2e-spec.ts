@@ -116,7 +116,8 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
   let introspector: OAuthClientInformationFull;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // Reuse of a rotated refresh token revokes the family at once (no grace window).
+    t = await createTestApp({ auth: () => ({ tokens: { refreshReuseGraceSeconds: 0 } }) });
     issuer = t.url;
     mcpUrl = `${issuer}/mcp`;
     // Code replays and refresh reuse are logged as warnings on purpose.

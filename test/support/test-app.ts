@@ -53,6 +53,8 @@ export function defaultAuthOptions(origin: string): McpAuthModuleOptions {
       offline_access: 'Stay signed in',
     },
     cleanupInterval: 0,
+    // Suites register many clients from 127.0.0.1; the rate-limit suite turns limits on.
+    rateLimit: false,
   };
 }
 

@@ -10,6 +10,9 @@ export * from './authorization-server/authorization';
 // Resource server
 export * from './resource-server';
 
+// Abuse limits
+export * from './abuse';
+
 // Storage contracts, default Postgres implementation, migrations
 export * from './storage';
 export * from './database/data-source.factory';

@@ -59,7 +59,9 @@ export interface TokenOptions {
   algorithm?: SigningAlgorithm;
   /**
    * Seconds after a rotation during which presenting the old refresh token again is refused
-   * without revoking the grant (a lost response or a parallel retry, not a theft). Default 0.
+   * (`invalid_grant`) without revoking the grant: a client that refreshes in parallel keeps
+   * the pair the winning request received. After the window, reuse revokes the whole family.
+   * 0 revokes at once, as node-oidc-provider does. Default 2.
    */
   refreshReuseGraceSeconds?: number;
   /**
@@ -89,6 +91,7 @@ export interface ExternalInteractionOptions {
 
 export type InteractionOptions = BuiltInInteractionOptions | ExternalInteractionOptions;
 
+import type { RateLimitOptions } from './abuse/rate-limit-options.interface';
 import type { McpAuthResourceServerOptions } from './resource-server/resource-server-options.interface';
 
 /** Options of `McpAuthModule.forRoot()`. @publicApi */
@@ -118,6 +121,12 @@ export interface McpAuthModuleOptions {
   interactionTtl?: number;
   /** Seconds between clean-ups of expired rows; 0 disables it. Default 300. */
   cleanupInterval?: number;
+  /**
+   * Per-endpoint limits per client address (429 with `Retry-After`). Default on, with limits
+   * that let real clients connect (DEFAULT_RATE_LIMITS); `false` disables them. Behind a
+   * reverse proxy set Express `trust proxy`, or every client shares the proxy's address.
+   */
+  rateLimit?: RateLimitOptions;
   /** The resource server half: scope hierarchy, clock tolerance, deny-list polling. */
   resourceServer?: McpAuthResourceServerOptions;
 }

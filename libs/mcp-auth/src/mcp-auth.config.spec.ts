@@ -48,7 +48,7 @@ describe('McpAuthConfig', () => {
         refreshTokenTtl: 30 * 24 * 3600,
         codeTtl: 60,
         algorithm: 'ES256',
-        refreshReuseGraceSeconds: 0,
+        refreshReuseGraceSeconds: 2,
         keyEncryptionSecret: undefined,
         keyRotationInterval: 0,
         interaction: { type: 'built-in' },

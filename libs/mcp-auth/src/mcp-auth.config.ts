@@ -5,6 +5,7 @@ import type {
   SigningAlgorithm,
   StaticClientOptions,
 } from './mcp-auth-options.interface';
+import { validateRateLimitOptions } from './abuse/rate-limit.config';
 import { validateIssuer } from './oauth/issuer';
 import { canonicalResourceUri } from './oauth/resource-uri';
 import { isValidScopeToken } from './oauth/scope';
@@ -102,7 +103,7 @@ export class McpAuthConfig {
     this.refreshTokenTtl = options.tokens?.refreshTokenTtl ?? 30 * 24 * 3600;
     this.codeTtl = options.tokens?.codeTtl ?? 60;
     this.algorithm = options.tokens?.algorithm ?? 'ES256';
-    this.refreshReuseGraceSeconds = options.tokens?.refreshReuseGraceSeconds ?? 0;
+    this.refreshReuseGraceSeconds = options.tokens?.refreshReuseGraceSeconds ?? 2;
     this.keyEncryptionSecret = options.tokens?.keyEncryptionSecret;
     this.keyRotationInterval = options.tokens?.keyRotationInterval ?? 0;
     this.interaction = options.interaction ?? { type: 'built-in' };
@@ -251,6 +252,8 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
   if (options.interaction?.type === 'external' && !options.interaction.loginUrl) {
     problems.push('interaction.loginUrl is required when interaction.type is "external"');
   }
+
+  problems.push(...validateRateLimitOptions(options.rateLimit));
 
   const ids = new Set<string>();
   for (const [i, client] of (options.clients ?? []).entries()) {

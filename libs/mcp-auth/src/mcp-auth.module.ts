@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { rateLimitProviders } from './abuse/rate-limit.providers';
 import { OAuthEndpointsExceptionFilter } from './oauth/oauth-endpoints-exception.filter';
 import {
   AuthorizationRequestValidator,
@@ -165,6 +166,7 @@ export class McpAuthModule extends ConfigurableModuleClass {
         ...RESOURCE_SERVER_PROVIDERS,
         routeBindingProvider(controllers),
         { provide: APP_FILTER, useClass: OAuthEndpointsExceptionFilter },
+        ...rateLimitProviders(),
         // Last, so that a host's provider replaces the default with the same token.
         ...(extras.extraProviders ?? []),
       ],

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
-import { isValidCodeVerifier, verifyPkceS256 } from '../../oauth/pkce';
+import { computeS256Challenge, isValidCodeVerifier, verifyPkceS256 } from '../../oauth/pkce';
 import {
   InjectAuthorizationCodeStore,
   type AuthorizationCodeRecord,
@@ -16,6 +16,8 @@ import type { TokenGrant } from './token-grant.interface';
 import { TokenIssuanceService } from './token-issuance.service';
 import type { TokenResponse } from './token-response.interface';
 
+const INVALID_CODE = 'The authorization code is invalid, expired or used.';
+
 /** What the token request says about the code, read and checked before it is consumed. */
 interface CodeRedemption {
   code: string;
@@ -27,12 +29,14 @@ interface CodeRedemption {
 /**
  * `grant_type=authorization_code` (OAuth 2.1 §4.1.3).
  *
- * Ordering: everything that can be judged without the code (parameters, verifier syntax,
- * resource) is checked first, so a malformed request never burns a code. The checks against
- * the stored binding (client, redirect_uri, PKCE, resource) can only run once the code has
- * been consumed atomically; when one fails the code stays burned, as OAuth intends (a code is
- * single-use whatever the outcome, AS-19), and its grant is revoked: the code has been
- * presented by someone who could not complete it, so it is treated as compromised.
+ * Everything that can be judged without the code (parameters, verifier syntax, resource) is
+ * checked first. The binding (client, redirect_uri, PKCE challenge, resource; AS-19) is then
+ * checked by the same atomic statement that consumes the code, so a refused redemption
+ * changes nothing: the code stays usable by the client it was issued to, and nobody can burn
+ * or revoke someone else's authorization by guessing wrong.
+ *
+ * A replay by the client the code was issued to revokes the grant (AS-19): every token issued
+ * from the code stops working. A used code presented by another client is only refused.
  */
 @Injectable()
 export class AuthorizationCodeGrant implements TokenGrant {
@@ -48,29 +52,33 @@ export class AuthorizationCodeGrant implements TokenGrant {
 
   async exchange(client: ClientRecord, params: FormParameters): Promise<TokenResponse> {
     const redemption = this.readRequest(params);
-    const consumption = await this.codes.consume(hashSecret(redemption.code));
+    const consumption = await this.codes.consume(hashSecret(redemption.code), {
+      clientId: client.clientId,
+      codeChallenge: computeS256Challenge(redemption.codeVerifier),
+      redirectUri: redemption.redirectUri,
+      resource: redemption.resource,
+    });
     switch (consumption.status) {
       case 'consumed':
         break;
+      case 'mismatch':
+        // Says which binding failed; throws.
+        this.checkBinding(consumption.code, client, redemption);
+        throw OAuthError.invalidGrant(INVALID_CODE);
       case 'replayed':
-        // AS-19 (OAuth 2.1 §4.1.3): a second use revokes every token issued from the code.
-        await this.grants.revokeGrant(consumption.grantId, 'code_replay');
-        this.logger.warn(
-          `Authorization code replayed; revoked grant ${consumption.grantId} of client ${consumption.clientId}`,
-        );
-        throw OAuthError.invalidGrant('The authorization code is invalid, expired or used.');
+        if (consumption.clientId === client.clientId) {
+          // AS-19 (OAuth 2.1 §4.1.3): a second use revokes every token issued from the code.
+          await this.grants.revokeGrant(consumption.grantId, 'code_replay');
+          this.logger.warn(
+            `Authorization code replayed; revoked grant ${consumption.grantId} of client ${consumption.clientId}`,
+          );
+        }
+        throw OAuthError.invalidGrant(INVALID_CODE);
       default:
-        throw OAuthError.invalidGrant('The authorization code is invalid, expired or used.');
+        throw OAuthError.invalidGrant(INVALID_CODE);
     }
 
     const record = consumption.code;
-    try {
-      this.checkBinding(record, client, redemption);
-    } catch (error) {
-      await this.grants.revokeGrant(record.grantId, 'code_replay');
-      throw error;
-    }
-
     const subject = {
       grantId: record.grantId,
       clientId: record.clientId,
@@ -106,7 +114,8 @@ export class AuthorizationCodeGrant implements TokenGrant {
     redemption: CodeRedemption,
   ): void {
     if (record.clientId !== client.clientId) {
-      throw OAuthError.invalidGrant('The authorization code was issued to another client.');
+      // Same answer as an unknown code: another client learns nothing about it.
+      throw OAuthError.invalidGrant(INVALID_CODE);
     }
     // OAuth 2.1 §4.1.3: redirect_uri must be repeated when the authorization request had one;
     // when it had none, a redirect_uri that is sent must still be the one the code went to.

@@ -25,7 +25,7 @@ const INVALID_REFRESH_TOKEN = 'The refresh token is invalid, expired or revoked.
  * is locked: a refused request changes nothing, and no second query is needed.
  *
  * Presenting an already rotated token is reuse: a stolen token or a client that lost a
- * response. Outside the configured grace window (`tokens.refreshReuseGraceSeconds`, default 0)
+ * response. Outside the configured grace window (`tokens.refreshReuseGraceSeconds`, default 2)
  * the whole grant is revoked, so the newest refresh token and every access token of the family
  * stop working too. Inside it the request is only refused (`invalid_grant`): a client that sent
  * two refreshes in parallel keeps the successor the winning one received, and a thief still

@@ -4,11 +4,18 @@ import {
   openTestDatabase,
   type TestDatabase,
 } from '../../../../../../test/support/test-database';
-import type { NewAuthorizationCode } from '../../authorization-code-store.interface';
+import type { CodeBinding, NewAuthorizationCode } from '../../authorization-code-store.interface';
 import { TypeOrmAuthorizationCodeStore } from './typeorm-authorization-code.store';
 import { TypeOrmGrantStore } from './typeorm-grant.store';
 
 const ISSUER = 'https://as.example.com';
+/** What a correct token request claims about the codes this suite creates. */
+const BINDING: CodeBinding = {
+  clientId: 'client-1',
+  codeChallenge: 'x'.repeat(43),
+  redirectUri: 'http://127.0.0.1/callback',
+  resource: undefined,
+};
 
 describe.each(DATABASE_TARGETS)('AuthorizationCodeStore contract ($name)', (target) => {
   let db: TestDatabase;
@@ -50,7 +57,7 @@ describe.each(DATABASE_TARGETS)('AuthorizationCodeStore contract ($name)', (targ
 
   it('AS-19: a code is consumed once and returns everything it is bound to', async () => {
     const hash = await newCode();
-    const first = await codes.consume(hash);
+    const first = await codes.consume(hash, BINDING);
     expect(first).toMatchObject({
       status: 'consumed',
       code: {
@@ -62,7 +69,7 @@ describe.each(DATABASE_TARGETS)('AuthorizationCodeStore contract ($name)', (targ
         codeChallengeMethod: 'S256',
       },
     });
-    const second = await codes.consume(hash);
+    const second = await codes.consume(hash, BINDING);
     expect(second).toEqual({
       status: 'replayed',
       grantId: first.status === 'consumed' ? first.code.grantId : '',
@@ -72,7 +79,9 @@ describe.each(DATABASE_TARGETS)('AuthorizationCodeStore contract ($name)', (targ
 
   it('AS-19: 20 concurrent consumers of one code, exactly one wins and the rest see a replay', async () => {
     const hash = await newCode();
-    const results = await Promise.all(Array.from({ length: 20 }, () => codes.consume(hash)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => codes.consume(hash, BINDING)),
+    );
     expect(results.filter((r) => r.status === 'consumed')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'replayed')).toHaveLength(19);
   });
@@ -85,27 +94,51 @@ describe.each(DATABASE_TARGETS)('AuthorizationCodeStore contract ($name)', (targ
        WHERE code_hash = $1`,
       [hash],
     );
-    expect(await codes.consume(hash)).toEqual({ status: 'expired' });
+    expect(await codes.consume(hash, BINDING)).toEqual({ status: 'expired' });
     // An expired code is not marked used: a later attempt is still "expired", not a replay.
-    expect(await codes.consume(hash)).toEqual({ status: 'expired' });
+    expect(await codes.consume(hash, BINDING)).toEqual({ status: 'expired' });
   });
 
   it('an unknown code is not_found and changes nothing', async () => {
     const before = await db.dataSource.query(
       `SELECT count(*)::int AS n FROM mcp_auth_authorization_codes WHERE consumed_at IS NOT NULL`,
     );
-    expect(await codes.consume('no-such-code')).toEqual({ status: 'not_found' });
+    expect(await codes.consume('no-such-code', BINDING)).toEqual({ status: 'not_found' });
     const after = await db.dataSource.query(
       `SELECT count(*)::int AS n FROM mcp_auth_authorization_codes WHERE consumed_at IS NOT NULL`,
     );
     expect(after).toEqual(before);
   });
 
+  it.each([
+    ['another client', { clientId: 'client-2' }],
+    ['another PKCE challenge', { codeChallenge: 'y'.repeat(43) }],
+    ['no redirect_uri although the request had one', { redirectUri: undefined }],
+    ['another redirect_uri', { redirectUri: 'http://127.0.0.1/other' }],
+    ['another resource', { resource: 'https://as.example.com/other' }],
+  ])('AS-19: %s is a mismatch that leaves the code usable', async (_label, wrong) => {
+    const hash = await newCode();
+    const refused = await codes.consume(hash, { ...BINDING, ...wrong });
+    expect(refused).toMatchObject({ status: 'mismatch', code: { clientId: 'client-1' } });
+    expect((await codes.consume(hash, BINDING)).status).toBe('consumed');
+  });
+
+  it('AS-19: redirect_uri may be omitted when the authorization request omitted it', async () => {
+    const hash = await newCode({ redirectUriProvided: false });
+    expect((await codes.consume(hash, { ...BINDING, redirectUri: undefined })).status).toBe(
+      'consumed',
+    );
+    const other = await newCode({ redirectUriProvided: false });
+    expect(
+      (await codes.consume(other, { ...BINDING, redirectUri: 'http://127.0.0.1/x' })).status,
+    ).toBe('mismatch');
+  });
+
   it('codes are partitioned by issuer', async () => {
     const hash = await newCode();
     const other = new TypeOrmAuthorizationCodeStore(db.dataSource, 'https://other.example.com');
-    expect(await other.consume(hash)).toEqual({ status: 'not_found' });
-    expect((await codes.consume(hash)).status).toBe('consumed');
+    expect(await other.consume(hash, BINDING)).toEqual({ status: 'not_found' });
+    expect((await codes.consume(hash, BINDING)).status).toBe('consumed');
   });
 
   it('stores only the hash of a code', async () => {

@@ -3,6 +3,7 @@ import { queryRows } from './query-rows';
 import type {
   AuthorizationCodeRecord,
   AuthorizationCodeStore,
+  CodeBinding,
   CodeConsumption,
   NewAuthorizationCode,
 } from '../../authorization-code-store.interface';
@@ -59,30 +60,44 @@ export class TypeOrmAuthorizationCodeStore implements AuthorizationCodeStore {
     return toRecord(rows[0]);
   }
 
-  async consume(codeHash: string): Promise<CodeConsumption> {
-    // AS-19: single use. One UPDATE decides the winner; under READ COMMITTED a racing
+  async consume(codeHash: string, binding: CodeBinding): Promise<CodeConsumption> {
+    // AS-19: single use, bound to client, redirect_uri, PKCE challenge and resource. One
+    // UPDATE both checks the binding and decides the winner; under READ COMMITTED a racing
     // statement waits on the row lock, re-evaluates `consumed_at IS NULL` and matches nothing.
     const won = await queryRows<CodeRow>(
       this.dataSource,
       `UPDATE mcp_auth_authorization_codes SET consumed_at = now()
        WHERE issuer = $1 AND code_hash = $2 AND consumed_at IS NULL AND expires_at > now()
+         AND client_id = $3 AND code_challenge = $4
+         AND CASE WHEN redirect_uri_provided THEN redirect_uri = $5
+                  ELSE ($5::text IS NULL OR redirect_uri = $5) END
+         AND ($6::text IS NULL OR resource = $6)
        RETURNING ${COLUMNS}`,
-      [this.issuer, codeHash],
+      [
+        this.issuer,
+        codeHash,
+        binding.clientId,
+        binding.codeChallenge,
+        binding.redirectUri ?? null,
+        binding.resource ?? null,
+      ],
     );
     if (won.length) return { status: 'consumed', code: toRecord(won[0]) };
 
-    // Losing path only: a fresh statement (new snapshot) tells replay from expiry.
-    const seen = await queryRows<Pick<CodeRow, 'grant_id' | 'client_id' | 'consumed_at'>>(
+    // Refused path only: a fresh statement (new snapshot) tells why.
+    const seen = await queryRows<CodeRow & { live: boolean }>(
       this.dataSource,
-      `SELECT grant_id, client_id, consumed_at FROM mcp_auth_authorization_codes
-         WHERE issuer = $1 AND code_hash = $2`,
+      `SELECT ${COLUMNS}, expires_at > now() AS live FROM mcp_auth_authorization_codes
+       WHERE issuer = $1 AND code_hash = $2`,
       [this.issuer, codeHash],
     );
     if (!seen.length) return { status: 'not_found' };
-    if (seen[0].consumed_at) {
-      return { status: 'replayed', grantId: seen[0].grant_id, clientId: seen[0].client_id };
+    const row = seen[0];
+    if (row.consumed_at) {
+      return { status: 'replayed', grantId: row.grant_id, clientId: row.client_id };
     }
-    return { status: 'expired' };
+    if (!row.live) return { status: 'expired' };
+    return { status: 'mismatch', code: toRecord(row) };
   }
 }
 

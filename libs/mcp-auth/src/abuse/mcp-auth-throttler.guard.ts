@@ -1,0 +1,153 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
+import {
+  ThrottlerGuard,
+  type ThrottlerLimitDetail,
+  type ThrottlerOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import type { Request, Response } from 'express';
+import { createHash } from 'node:crypto';
+import {
+  PAGE_HEADERS,
+  renderErrorPage,
+} from '../authorization-server/authorization/interaction-pages';
+import { setPublicCorsHeaders } from '../authorization-server/metadata/cors-headers';
+import type { McpAuthConfig } from '../mcp-auth.config';
+import { OAuthError } from '../oauth/oauth-error';
+import type { RateLimitedEndpoint } from './rate-limit-options.interface';
+import type { ResolvedRateLimits } from './rate-limit.config';
+
+/** Endpoints answered with HTML pages (a browser is on them), not OAuth JSON. */
+const PAGE_ENDPOINTS: ReadonlySet<RateLimitedEndpoint> = new Set(['authorize', 'interaction']);
+/** Endpoints browser clients call cross-origin (AS-8): their 429 must be readable too. */
+const CORS_ENDPOINTS: ReadonlySet<RateLimitedEndpoint> = new Set(['token', 'register', 'revoke']);
+
+/**
+ * Per-endpoint, per-client-address rate limits of one module instance, on `@nestjs/throttler`.
+ * Registered as an application guard: it recognizes its own instance's endpoints by path
+ * (and `host`, when the instance has one) and lets every other route through untouched.
+ *
+ * Over the limit, OAuth JSON endpoints answer `429` with `Retry-After` and
+ * `{"error":"temporarily_unavailable"}`; `/authorize` and the login and consent pages answer
+ * a `429` page. RFC 6749 defines no rate-limit error; `temporarily_unavailable` is its
+ * registered "retry later" code (RFC 6749 §4.1.2.1) and, unlike `invalid_client` or
+ * `invalid_grant`, makes no client discard its registration or tokens: the MCP SDK
+ * re-registers on `invalid_client`, which would only feed a registration limit.
+ *
+ * Counters are keyed on issuer + endpoint + client address, so instances of one issuer that
+ * share a `ThrottlerStorage` share their counters too. CORS preflights are not counted.
+ * @publicApi
+ */
+export class McpAuthThrottlerGuard extends ThrottlerGuard {
+  private readonly endpointThrottlers = new Map<RateLimitedEndpoint, ThrottlerOptions>();
+  private readonly jsonPaths = new Map<string, RateLimitedEndpoint>();
+  private readonly interactionPrefix: string;
+  private readonly authorizePath: string;
+
+  constructor(
+    private readonly limits: ResolvedRateLimits,
+    storage: ThrottlerStorage,
+    private readonly config: McpAuthConfig,
+    reflector: Reflector,
+  ) {
+    const throttlers: ThrottlerOptions[] = Object.entries(limits.rules).map(([name, rule]) => ({
+      name,
+      limit: rule.limit,
+      ttl: rule.ttl * 1000,
+      blockDuration: rule.ttl * 1000,
+      // Retry-After is set by this guard; no X-RateLimit-* headers on every response.
+      setHeaders: false,
+    }));
+    super({ throttlers }, storage, reflector);
+    for (const throttler of throttlers) {
+      this.endpointThrottlers.set(throttler.name as RateLimitedEndpoint, throttler);
+    }
+    const path = (url: string): string => new URL(url).pathname;
+    const { token, registration, revocation, introspection, authorization, interaction } =
+      config.endpoints;
+    this.jsonPaths.set(path(token), 'token');
+    this.jsonPaths.set(path(registration), 'register');
+    this.jsonPaths.set(path(revocation), 'revoke');
+    this.jsonPaths.set(path(introspection), 'introspect');
+    this.authorizePath = path(authorization);
+    this.interactionPrefix = `${path(interaction)}/`;
+  }
+
+  /** Which of this instance's limited endpoints a request is for, if any. */
+  endpointOf(request: Pick<Request, 'path' | 'hostname'>): RateLimitedEndpoint | undefined {
+    if (this.config.host !== undefined && request.hostname !== this.config.host) return undefined;
+    const path = request.path;
+    if (path === this.authorizePath) return 'authorize';
+    if (path.startsWith(this.interactionPrefix)) return 'interaction';
+    return this.jsonPaths.get(path);
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (!this.limits.enabled || context.getType() !== 'http') return true;
+    const request = context.switchToHttp().getRequest<Request>();
+    if (request.method === 'OPTIONS') return true;
+    const endpoint = this.endpointOf(request);
+    const throttler = endpoint && this.endpointThrottlers.get(endpoint);
+    if (!throttler) return true;
+    const ttl = throttler.ttl as number;
+    return this.handleRequest({
+      context,
+      limit: throttler.limit as number,
+      ttl,
+      blockDuration: (throttler.blockDuration as number | undefined) ?? ttl,
+      throttler,
+      getTracker: (req) => this.getTracker(req),
+      generateKey: (_context, tracker, name) => this.counterKey(name, tracker),
+    });
+  }
+
+  protected override async getTracker(request: Record<string, unknown>): Promise<string> {
+    return this.limits.getTracker
+      ? this.limits.getTracker(request as unknown as Request)
+      : super.getTracker(request);
+  }
+
+  private counterKey(endpoint: string, tracker: string): string {
+    return createHash('sha256')
+      .update(`mcp-auth\0${this.config.issuer}\0${endpoint}\0${tracker}`)
+      .digest('hex');
+  }
+
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    const retryAfter = String(Math.max(1, Math.ceil(detail.timeToBlockExpire)));
+    const http = context.switchToHttp();
+    const request = http.getRequest<Request>();
+    const endpoint = this.endpointOf(request);
+    if (endpoint && PAGE_ENDPOINTS.has(endpoint)) {
+      const response = http.getResponse<Response>();
+      response
+        .status(429)
+        .set(PAGE_HEADERS)
+        .set('Retry-After', retryAfter)
+        .send(
+          renderErrorPage(
+            'Too many requests',
+            'Wait a moment, then start again from the application.',
+          ),
+        );
+      // The page is sent; exception filters only close the response (headers already sent).
+      throw new OAuthError('temporarily_unavailable', 'Too many requests.', { status: 429 });
+    }
+    if (endpoint && CORS_ENDPOINTS.has(endpoint)) {
+      // The handler, which would set these, never runs; a browser client must still be able
+      // to read the error and its Retry-After.
+      const response = http.getResponse<Response>();
+      setPublicCorsHeaders(response, ['POST', 'OPTIONS']);
+      response.setHeader('Access-Control-Expose-Headers', 'Retry-After');
+    }
+    throw new OAuthError(
+      'temporarily_unavailable',
+      `Too many requests; retry after ${retryAfter} seconds.`,
+      { status: 429, headers: { 'Retry-After': retryAfter } },
+    );
+  }
+}

@@ -1,0 +1,52 @@
+import type { Provider } from '@nestjs/common';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { McpAuthConfig } from '../mcp-auth.config';
+import { MCP_AUTH_MODULE_OPTIONS } from '../mcp-auth.module-definition';
+import { McpAuthThrottlerGuard } from './mcp-auth-throttler.guard';
+import type { RateLimitOptions } from './rate-limit-options.interface';
+import { resolveRateLimits, type ResolvedRateLimits } from './rate-limit.config';
+
+/** The resolved `rateLimit` option of one module instance. */
+export const MCP_AUTH_RATE_LIMITS = Symbol('McpAuth:RateLimits');
+/** The counters' storage of one module instance (the option's, or an in-memory one). */
+export const MCP_AUTH_THROTTLER_STORAGE = Symbol('McpAuth:ThrottlerStorage');
+
+/**
+ * Providers that put one module instance's rate limits in force: the resolved options, the
+ * counter storage and an application guard ({@link McpAuthThrottlerGuard}).
+ *
+ * Inside `McpAuthModule` call it without arguments: it reads `rateLimit` from the module
+ * options. `source` gives the options directly (tests, or a host that wires limits itself
+ * next to an imported module).
+ */
+export function rateLimitProviders(source?: { rateLimit?: RateLimitOptions }): Provider[] {
+  const limits: Provider = source
+    ? { provide: MCP_AUTH_RATE_LIMITS, useValue: resolveRateLimits(source.rateLimit) }
+    : {
+        provide: MCP_AUTH_RATE_LIMITS,
+        useFactory: (options: { rateLimit?: RateLimitOptions }) =>
+          resolveRateLimits(options.rateLimit),
+        inject: [MCP_AUTH_MODULE_OPTIONS],
+      };
+  return [
+    limits,
+    {
+      provide: MCP_AUTH_THROTTLER_STORAGE,
+      // A provider, so Nest stops the in-memory storage's sweep timer at shutdown.
+      useFactory: (resolved: ResolvedRateLimits): ThrottlerStorage =>
+        resolved.storage ?? new ThrottlerStorageService(),
+      inject: [MCP_AUTH_RATE_LIMITS],
+    },
+    {
+      provide: APP_GUARD,
+      useFactory: (
+        resolved: ResolvedRateLimits,
+        storage: ThrottlerStorage,
+        config: McpAuthConfig,
+        reflector: Reflector,
+      ) => new McpAuthThrottlerGuard(resolved, storage, config, reflector),
+      inject: [MCP_AUTH_RATE_LIMITS, MCP_AUTH_THROTTLER_STORAGE, McpAuthConfig, Reflector],
+    },
+  ];
+}
