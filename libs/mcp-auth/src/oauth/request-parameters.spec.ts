@@ -11,7 +11,7 @@ describe('RequestParameters', () => {
   });
 
   it.each([
-    ['repeated', ['a', 'b'], /must not be repeated/],
+    ['repeated', ['a', 'b'], /more than once/],
     ['object', { nested: 'x' }, /single string/],
     ['number', 5, /single string/],
     ['too long', 'x'.repeat(MAX_PARAMETER_LENGTH + 1), /too long/],

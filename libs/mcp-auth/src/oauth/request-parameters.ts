@@ -1,7 +1,12 @@
 import { OAuthError } from './oauth-error';
 
-/** Longest single parameter value accepted; real values are far shorter. */
+/** Longest single parameter value accepted by default; real values are far shorter. */
 export const MAX_PARAMETER_LENGTH = 4096;
+
+export interface ParameterOptions {
+  /** Longest accepted value, in characters. Default {@link MAX_PARAMETER_LENGTH}. */
+  maxLength?: number;
+}
 
 /**
  * Reads OAuth request parameters strictly (RFC 6749 §3.1): each is a single string. Express
@@ -19,24 +24,24 @@ export class RequestParameters {
   }
 
   /** The value, or undefined when absent or empty; throws `invalid_request` when malformed. */
-  optional(name: string): string | undefined {
+  optional(name: string, options: ParameterOptions = {}): string | undefined {
     // Own properties only: `constructor` or `__proto__` must not resolve to inherited values.
     const value = Object.hasOwn(this.source, name) ? this.source[name] : undefined;
     if (value === undefined || value === '') return undefined;
     if (Array.isArray(value)) {
-      throw OAuthError.invalidRequest(`The ${name} parameter must not be repeated.`);
+      throw OAuthError.invalidRequest(`The ${name} parameter is included more than once.`);
     }
     if (typeof value !== 'string') {
       throw OAuthError.invalidRequest(`The ${name} parameter must be a single string.`);
     }
-    if (value.length > MAX_PARAMETER_LENGTH) {
+    if (value.length > (options.maxLength ?? MAX_PARAMETER_LENGTH)) {
       throw OAuthError.invalidRequest(`The ${name} parameter is too long.`);
     }
     return value;
   }
 
-  required(name: string): string {
-    const value = this.optional(name);
+  required(name: string, options: ParameterOptions = {}): string {
+    const value = this.optional(name, options);
     if (value === undefined) throw OAuthError.invalidRequest(`The ${name} parameter is required.`);
     return value;
   }

@@ -1,6 +1,9 @@
 import { OAuthError } from '../../oauth/oauth-error';
+import { type ParameterOptions, RequestParameters } from '../../oauth/request-parameters';
 
-/** Longest value accepted for an ordinary parameter; far above any real code, verifier or URI. */
+export type { ParameterOptions };
+
+/** Longest value accepted for an ordinary form parameter; far above any real code, verifier or URI. */
 export const DEFAULT_MAX_PARAMETER_LENGTH = 2048;
 
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
@@ -11,21 +14,13 @@ export interface FormRequest {
   body?: unknown;
 }
 
-export interface ParameterOptions {
-  /** Longest accepted value, in characters. Default {@link DEFAULT_MAX_PARAMETER_LENGTH}. */
-  maxLength?: number;
-}
-
 /**
- * Strict reader of the form-encoded body of the token, revocation and introspection endpoints.
- *
- * Express parses bodies with `qs` (`extended: true`), so `a[b]=c` arrives as an object and a
- * repeated parameter as an array. RFC 6749 §3.1 says parameters MUST NOT be included more than
- * once, and none of ours is structured, so anything that is not one plain string is an
- * `invalid_request` (AS-24). Unknown parameters are never looked at (RFC 6749 §3.1, AS-18).
+ * The form-encoded body of the token, revocation and introspection endpoints, read with the
+ * strict rules of {@link RequestParameters} (one plain string per parameter, RFC 6749 §3.1)
+ * and a tighter default length.
  */
 export class FormParameters {
-  private constructor(private readonly body: Readonly<Record<string, unknown>>) {}
+  private constructor(private readonly params: RequestParameters) {}
 
   /**
    * Refuses anything but `application/x-www-form-urlencoded` (RFC 6749 §3.2, RFC 7009 §2.1,
@@ -39,69 +34,45 @@ export class FormParameters {
       throw OAuthError.invalidRequest(`The request body must be ${FORM_MEDIA_TYPE}.`);
     }
     const body = request.body;
-    // No body at all (Content-Length: 0) parses to nothing: every parameter is then missing.
-    if (body === undefined || body === null) {
-      return new FormParameters({});
-    }
-    if (typeof body !== 'object' || Array.isArray(body)) {
+    if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
       throw OAuthError.invalidRequest(`The request body must be ${FORM_MEDIA_TYPE}.`);
     }
-    return new FormParameters(body as Record<string, unknown>);
+    return new FormParameters(new RequestParameters(body));
   }
 
   /** For tests and callers that already hold a parsed body. */
   static fromObject(body: Readonly<Record<string, unknown>>): FormParameters {
-    return new FormParameters(body);
+    return new FormParameters(new RequestParameters(body));
   }
 
   /**
-   * One parameter, or undefined when absent. RFC 6749 §3.1: a parameter sent without a value
-   * is treated as omitted.
-   *
+   * One parameter, or undefined when absent or empty (RFC 6749 §3.1).
    * @throws OAuthError invalid_request when repeated, structured or too long
    */
   get(name: string, options: ParameterOptions = {}): string | undefined {
-    // Own properties only: `qs` objects inherit from Object.prototype (`constructor`, ...).
-    if (!Object.prototype.hasOwnProperty.call(this.body, name)) {
-      return undefined;
-    }
-    const value = this.body[name];
-    if (Array.isArray(value)) {
-      throw OAuthError.invalidRequest(`The ${name} parameter is included more than once.`);
-    }
-    if (typeof value !== 'string') {
-      throw OAuthError.invalidRequest(`The ${name} parameter must be a single string.`);
-    }
-    if (value.length > (options.maxLength ?? DEFAULT_MAX_PARAMETER_LENGTH)) {
-      throw OAuthError.invalidRequest(`The ${name} parameter is too long.`);
-    }
-    return value === '' ? undefined : value;
-  }
-
-  /** Whether the parameter was sent more than once (RFC 8707 allows that for `resource`). */
-  isRepeated(name: string): boolean {
-    return Object.prototype.hasOwnProperty.call(this.body, name) && Array.isArray(this.body[name]);
+    return this.params.optional(name, withDefault(options));
   }
 
   /**
    * A parameter that must be present.
-   *
    * @throws OAuthError invalid_request when missing, repeated, structured or too long
    */
   require(name: string, options: ParameterOptions = {}): string {
-    const value = this.get(name, options);
-    if (value === undefined) {
-      throw OAuthError.invalidRequest(`The ${name} parameter is required.`);
-    }
-    return value;
+    return this.params.required(name, withDefault(options));
+  }
+
+  /** Whether the parameter was sent more than once (RFC 8707 allows that for `resource`). */
+  isRepeated(name: string): boolean {
+    return this.params.isRepeated(name);
   }
 }
 
-/** `application/x-www-form-urlencoded`, any case, optionally with parameters such as charset. */
+function withDefault(options: ParameterOptions): ParameterOptions {
+  return { maxLength: options.maxLength ?? DEFAULT_MAX_PARAMETER_LENGTH };
+}
+
+/** `application/x-www-form-urlencoded`, any case, with or without parameters (charset). */
 function isFormContentType(header: string | undefined): boolean {
-  if (typeof header !== 'string') {
-    return false;
-  }
-  const mediaType = header.split(';', 1)[0].trim().toLowerCase();
-  return mediaType === FORM_MEDIA_TYPE;
+  if (!header) return false;
+  return header.split(';')[0].trim().toLowerCase() === FORM_MEDIA_TYPE;
 }

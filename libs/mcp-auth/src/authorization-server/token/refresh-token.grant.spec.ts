@@ -131,11 +131,27 @@ describe('RefreshTokenGrant (AS-23)', () => {
     expect(grants.revokeGrant).not.toHaveBeenCalled();
   });
 
-  it('revokes on any reuse when there is no grace window (the default)', async () => {
-    const { grant, grants, setRotation } = setUp();
+  it('revokes on any reuse when there is no grace window', async () => {
+    const { grant, grants, setRotation } = setUp({ tokens: { refreshReuseGraceSeconds: 0 } });
     setRotation({ status: 'reused', grantId: 'grant-1', rotatedAt: new Date() });
     await oauthError(grant.exchange(client, params({})));
     expect(grants.revokeGrant).toHaveBeenCalledWith('grant-1', 'refresh_token_reuse');
+  });
+
+  it('by default refuses a reuse within 2 seconds without revoking, and revokes after', async () => {
+    const recent = setUp();
+    recent.setRotation({ status: 'reused', grantId: 'grant-1', rotatedAt: new Date() });
+    await oauthError(recent.grant.exchange(client, params({})));
+    expect(recent.grants.revokeGrant).not.toHaveBeenCalled();
+
+    const old = setUp();
+    old.setRotation({
+      status: 'reused',
+      grantId: 'grant-1',
+      rotatedAt: new Date(Date.now() - 5000),
+    });
+    await oauthError(old.grant.exchange(client, params({})));
+    expect(old.grants.revokeGrant).toHaveBeenCalledWith('grant-1', 'refresh_token_reuse');
   });
 
   it.each(['revoked', 'expired', 'not_found'] as const)(
