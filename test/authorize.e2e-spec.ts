@@ -34,10 +34,19 @@ describe('authorization endpoint and interaction pages (e2e)', () => {
       redirectUris: ['https://app.example.com/cb', 'https://app.example.com/other'],
       applicationType: 'web',
     });
+    // Pre-registered: its scope is the operator's allow-list.
     await clients.create({
       ...base,
       clientId: 'narrow-app',
       clientName: 'Narrow',
+      scope: 'mcp:tools',
+      source: 'static',
+    });
+    // Registered itself with the scope of a first challenge; may step up later (RS-9).
+    await clients.create({
+      ...base,
+      clientId: 'dynamic-narrow-app',
+      clientName: 'Dynamic narrow',
       scope: 'mcp:tools',
     });
   });
@@ -101,6 +110,14 @@ describe('authorization endpoint and interaction pages (e2e)', () => {
     const first = await browser.request(`${t.url}/authorize`, { form });
     expect(first.status).toBe(302);
     const redirect = await browser.authorize(first.headers.get('location') as string);
+    expect(redirect.searchParams.get('code')).toBeTruthy();
+  });
+
+  it('RS-9: a dynamic client may ask for more than the scope it registered with (step-up)', async () => {
+    const browser = new TestBrowser(t.url);
+    const redirect = await browser.authorize(
+      authorizeUrl({ client_id: 'dynamic-narrow-app', scope: 'mcp:tools mcp:resources' }),
+    );
     expect(redirect.searchParams.get('code')).toBeTruthy();
   });
 
@@ -315,6 +332,28 @@ describe('authorization endpoint and interaction pages (e2e)', () => {
     expect(
       new URL(redirects[0].headers.get('location') as string).searchParams.get('code'),
     ).toBeTruthy();
+  });
+
+  it("registration.enforceClientScope makes a dynamic client's registered scope its limit", async () => {
+    const strict = await createTestApp({
+      db: t.db,
+      auth: () => ({ registration: { enforceClientScope: true } }),
+    });
+    try {
+      // Rows are per issuer: the strict app (another port, another issuer) gets its own copy.
+      const own = await t.app.get<ClientStore>(ClientStore).findById('dynamic-narrow-app');
+      await strict.app.get<ClientStore>(ClientStore).create({ ...own!, source: 'dynamic' });
+      const url = new URL(
+        authorizeUrl({ client_id: 'dynamic-narrow-app', scope: 'mcp:resources' }),
+      );
+      const response = await fetch(`${strict.url}/authorize${url.search}`, { redirect: 'manual' });
+      expect(response.status).toBe(302);
+      expect(new URL(response.headers.get('location') as string).searchParams.get('error')).toBe(
+        'invalid_scope',
+      );
+    } finally {
+      await strict.close();
+    }
   });
 
   it('answers other methods with 405 and Allow', async () => {

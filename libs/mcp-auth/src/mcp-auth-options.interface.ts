@@ -41,6 +41,13 @@ export interface RegistrationOptions {
   enabled?: boolean;
   /** Lifetime of issued client secrets in seconds; 0 means they never expire. Default 0. */
   clientSecretTtl?: number;
+  /**
+   * Treat the `scope` a client declares at registration as the most it may ever request.
+   * Default false: MCP clients register with the scope of the first challenge (SEP-835) and
+   * later step up with the same client (RS-9), which an enforced `scope` would refuse.
+   * Pre-registered clients' `scope` is always enforced; a policy can still narrow or reject.
+   */
+  enforceClientScope?: boolean;
   /** Inspect every registration after validation. */
   policy?: (
     metadata: Readonly<Record<string, unknown>>,

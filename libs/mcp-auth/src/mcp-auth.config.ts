@@ -97,6 +97,7 @@ export class McpAuthConfig {
     this.registration = {
       enabled: options.registration?.enabled ?? true,
       clientSecretTtl: options.registration?.clientSecretTtl ?? 0,
+      enforceClientScope: options.registration?.enforceClientScope ?? false,
       policy: options.registration?.policy,
     };
     this.accessTokenTtl = options.tokens?.accessTokenTtl ?? 600;

@@ -178,7 +178,10 @@ export class AuthorizationRequestValidator {
     client: ClientRecord,
     resource: { defaultScopes: string[] },
   ): string[] {
-    const clientScopes = client.scope ? parseScope(client.scope) : undefined;
+    // A pre-registered client's scope is the operator's word; a dynamic client's is its own
+    // first guess (the scope of the first challenge) unless the operator chose to enforce it.
+    const enforced = client.source === 'static' || this.config.registration.enforceClientScope;
+    const clientScopes = enforced && client.scope ? parseScope(client.scope) : undefined;
     const requested = parseScope(params.optional('scope'));
     if (requested.length === 0) {
       // Documented default: the resource's default scopes, within what the client may ask for.

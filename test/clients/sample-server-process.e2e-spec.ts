@@ -1,0 +1,137 @@
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../support/test-app';
+import { startChild, type RunningChild } from './support/child-process';
+import { HeadlessOAuthProvider } from './support/headless-provider';
+import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database';
+
+/**
+ * The sample server as a process, started the way `npm start` starts it (main.ts unchanged;
+ * compiled in memory by support/swc-register.cjs instead of `nest build`, so nothing is
+ * written to dist/): health, the MCP endpoint's other methods, and a clean SIGTERM shutdown
+ * that leaves the database consistent for the next start.
+ */
+
+jest.setTimeout(180_000);
+
+const WORKSPACE = resolve(__dirname, '../..');
+
+describe('The sample server process', () => {
+  let database: ScratchDatabase;
+  let dataDir: string;
+  let port: number;
+  let issuer: string;
+  let server: RunningChild | undefined;
+
+  beforeAll(async () => {
+    database = await createScratchDatabase();
+    dataDir = await mkdtemp(join(tmpdir(), 'mcp-sample-data-'));
+    port = await freePort();
+    issuer = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await database?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function start(): Promise<RunningChild> {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.DATABASE_URL;
+    delete env.NODE_ENV;
+    const child = startChild(
+      process.execPath,
+      ['-r', './test/clients/support/swc-register.cjs', 'apps/sample-mcp-server/src/main.ts'],
+      {
+        cwd: WORKSPACE,
+        env: {
+          ...env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          ISSUER_URL: issuer,
+          ...(database.url
+            ? { DATABASE_URL: database.url }
+            : { EMBEDDED_DATA_DIR: join(dataDir, 'pglite') }),
+          NO_COLOR: '1',
+        },
+        timeoutMs: 150_000,
+      },
+    );
+    await child.waitFor(/MCP endpoint: \S+\/mcp/, 90_000);
+    return child;
+  }
+
+  const provider = new HeadlessOAuthProvider('http://127.0.0.1/callback');
+
+  it('boots and answers /health with 200 while the database is up', async () => {
+    server = await start();
+    const health = await fetch(`${issuer}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' } },
+    });
+  });
+
+  it('/mcp: GET and DELETE answer 405 (Allow: POST) to an authenticated client, 401 to anyone else', async () => {
+    expect(await auth(provider, { serverUrl: `${issuer}/mcp` })).toBe('REDIRECT');
+    const { code } = await provider.signIn(issuer);
+    expect(await auth(provider, { serverUrl: `${issuer}/mcp`, authorizationCode: code })).toBe(
+      'AUTHORIZED',
+    );
+    const token = provider.tokens()!.access_token;
+
+    for (const method of ['GET', 'DELETE']) {
+      const allowed = await fetch(`${issuer}/mcp`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      });
+      expect({ method, status: allowed.status }).toEqual({ method, status: 405 });
+      expect(allowed.headers.get('allow')).toBe('POST');
+      expect(await allowed.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 } });
+
+      const anonymous = await fetch(`${issuer}/mcp`, { method });
+      expect({ method, status: anonymous.status }).toEqual({ method, status: 401 });
+      expect(anonymous.headers.get('www-authenticate')).toContain('resource_metadata=');
+    }
+  });
+
+  it('shuts down cleanly on SIGTERM: exits promptly, logs no error, frees the port', async () => {
+    const running = server as RunningChild;
+    const started = Date.now();
+    running.child.kill('SIGTERM');
+    // Nest's shutdown hooks close the app (and the database), then re-raise the signal.
+    expect(await running.exited).toBe('SIGTERM');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(running.stderr()).not.toMatch(/ERROR|Unhandled|Error:/);
+    expect(running.stdout()).not.toMatch(/\bERROR\b/);
+    await expect(fetch(`${issuer}/health`)).rejects.toThrow();
+    server = undefined;
+  });
+
+  it('starts again on the same database: the client registered before the shutdown and its grant are still there', async () => {
+    server = await start();
+    // A refresh proves the client, the grant and the refresh-token family all survived.
+    expect(await auth(provider, { serverUrl: `${issuer}/mcp` })).toBe('AUTHORIZED');
+    const whoami = await fetch(`${issuer}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${provider.tokens()!.access_token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'whoami', arguments: {} },
+      }),
+    });
+    expect(whoami.status).toBe(200);
+    await server.stop();
+    expect(await server.exited).toBe('SIGTERM');
+    server = undefined;
+  });
+});
