@@ -233,13 +233,10 @@ describe('Official MCP SDK client (Client + StreamableHTTPClientTransport) again
      * SEP-835); the same client then steps up (as SDK v2 does, typescript-sdk#2346). A dynamic
      * client's registered scope is not enforced by default (`registration.enforceClientScope`).
      */
-    it(
-      'step-up: a new authorization of the same client for the challenged scopes lets server_stats succeed',
-      async () => {
-        await authorizeForChallengedScope();
-        await serverStatsWorks();
-      },
-    );
+    it('step-up: a new authorization of the same client for the challenged scopes lets server_stats succeed', async () => {
+      await authorizeForChallengedScope();
+      await serverStatsWorks();
+    });
 
     it('step-up: registering again for the challenged scopes, then authorizing, lets server_stats succeed', async () => {
       if (provider.tokens()?.scope !== 'mcp:tools mcp:admin') {
