@@ -28,6 +28,16 @@ describe('loadAppConfig', () => {
     );
   });
 
+  it('RS-11: allows the issuer origin and the listed browser origins, refusing malformed ones', () => {
+    expect(
+      loadAppConfig({ MCP_ALLOWED_ORIGINS: 'http://localhost:6274, https://app.example.com' })
+        .allowedOrigins,
+    ).toEqual(['http://localhost:3000', 'http://localhost:6274', 'https://app.example.com']);
+    expect(() => loadAppConfig({ MCP_ALLOWED_ORIGINS: 'https://app.example.com/path' })).toThrow(
+      /MCP_ALLOWED_ORIGINS/,
+    );
+  });
+
   it('refuses a static client list that is not an array', () => {
     expect(() => loadAppConfig({ MCP_AUTH_STATIC_CLIENTS: '{"client_id":"x"}' })).toThrow(
       /must be a JSON array/,

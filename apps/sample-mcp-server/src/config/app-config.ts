@@ -8,6 +8,8 @@ export interface AppConfig {
   demoPassword: string;
   /** Raw JSON of MCP_AUTH_STATIC_CLIENTS, parsed and checked by the module. */
   staticClients: unknown[];
+  /** Browser origins allowed to call /mcp (RS-11: DNS-rebinding protection); the issuer's own always is. */
+  allowedOrigins: string[];
   production: boolean;
 }
 
@@ -50,6 +52,29 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
 
+  const allowedOrigins: string[] = [];
+  try {
+    allowedOrigins.push(new URL(issuerUrl).origin);
+  } catch {
+    problems.push(`ISSUER_URL must be an absolute URL such as https://mcp.example.com`);
+  }
+  for (const origin of (env.MCP_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim())) {
+    if (!origin) continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== origin) {
+      problems.push(
+        `MCP_ALLOWED_ORIGINS: "${origin}" is not an origin such as http://localhost:6274`,
+      );
+    } else {
+      allowedOrigins.push(origin);
+    }
+  }
+
   if (problems.length) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
@@ -61,6 +86,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     demoUsername,
     demoPassword,
     staticClients,
+    allowedOrigins,
     production: env.NODE_ENV === 'production',
   };
 }

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Response } from 'express';
 import {
@@ -7,6 +7,8 @@ import {
   RequiredScopes,
   type McpAuthenticatedRequest,
 } from '@app/mcp-auth';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.constants';
 import { createSampleMcpServer, type SampleServerStats, TOOL_SCOPES } from './sample-tools';
 
 /**
@@ -18,6 +20,8 @@ import { createSampleMcpServer, type SampleServerStats, TOOL_SCOPES } from './sa
 @RequiredScopes('mcp:tools')
 export class McpController {
   private readonly stats: SampleServerStats = { startedAt: new Date(), toolCalls: 0 };
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   @Post()
   async handle(@Req() request: McpAuthenticatedRequest, @Res() response: Response): Promise<void> {
@@ -32,6 +36,9 @@ export class McpController {
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
+      // RS-11: a browser page on another origin (DNS rebinding) gets 403, not the tools.
+      enableDnsRebindingProtection: true,
+      allowedOrigins: this.config.allowedOrigins,
     });
     response.on('close', () => {
       void transport.close();
