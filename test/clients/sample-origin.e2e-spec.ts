@@ -39,9 +39,16 @@ describe('sample MCP endpoint: Origin validation (RS-11)', () => {
     expect((await list('http://localhost:6274')).status).toBe(200);
   });
 
+  it('on a loopback issuer, accepts any loopback origin (local development)', async () => {
+    expect((await list('http://localhost:5173')).status).toBe(200);
+    expect((await list('http://127.0.0.1:9999')).status).toBe(200);
+  });
+
   it('refuses any other origin with 403, even with a valid token', async () => {
     const response = await list('http://evil.example.com');
     expect(response.status).toBe(403);
+    expect((await list('http://localhost.evil.example.com')).status).toBe(403);
+    expect((await list('null')).status).toBe(403);
     expect(await response.text()).not.toContain('whoami');
   });
 });

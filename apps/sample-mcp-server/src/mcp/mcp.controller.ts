@@ -21,10 +21,27 @@ import { createSampleMcpServer, type SampleServerStats, TOOL_SCOPES } from './sa
 export class McpController {
   private readonly stats: SampleServerStats = { startedAt: new Date(), toolCalls: 0 };
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  private readonly allowedOrigins: ReadonlySet<string>;
+  /** On a loopback issuer (local development) any loopback page is the user's own. */
+  private readonly allowLoopbackOrigins: boolean;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.allowedOrigins = new Set(config.allowedOrigins);
+    this.allowLoopbackOrigins = LOOPBACK_ORIGIN.test(new URL(config.issuerUrl).origin);
+  }
 
   @Post()
   async handle(@Req() request: McpAuthenticatedRequest, @Res() response: Response): Promise<void> {
+    // RS-11: a browser page on a foreign origin (DNS rebinding) gets 403, token or not.
+    const origin = request.headers.origin;
+    if (origin !== undefined && !this.originAllowed(origin)) {
+      response.status(403).json({
+        jsonrpc: '2.0',
+        error: { code: -32000, message: 'Forbidden: this Origin may not call the MCP endpoint.' },
+        id: null,
+      });
+      return;
+    }
     const body: unknown = request.body;
     // RS-9: a tool that needs more than the endpoint's scope gets the 403 step-up challenge
     // before anything runs, naming every scope the call needs.
@@ -36,9 +53,6 @@ export class McpController {
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
-      // RS-11: a browser page on another origin (DNS rebinding) gets 403, not the tools.
-      enableDnsRebindingProtection: true,
-      allowedOrigins: this.config.allowedOrigins,
     });
     response.on('close', () => {
       void transport.close();
@@ -47,6 +61,12 @@ export class McpController {
     await server.connect(transport);
     // `request.auth` (set by BearerGuard) reaches the tools as `extra.authInfo`.
     await transport.handleRequest(request, response, body);
+  }
+
+  private originAllowed(origin: string): boolean {
+    return (
+      this.allowedOrigins.has(origin) || (this.allowLoopbackOrigins && LOOPBACK_ORIGIN.test(origin))
+    );
   }
 
   /** No server-initiated stream and no sessions in this stateless server. */
@@ -60,6 +80,8 @@ export class McpController {
     methodNotAllowed(response);
   }
 }
+
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
 
 function toolCallName(message: unknown): string | undefined {
   if (typeof message !== 'object' || message === null) return undefined;
