@@ -5,6 +5,7 @@ import {
   createPostgresDataSource,
   MCP_AUTH_MIGRATIONS,
   McpAuthModule,
+  type McpAuthModuleOptions,
   ResourceOwnerAuthenticator,
   type StaticClientOptions,
 } from '@app/mcp-auth';
@@ -17,7 +18,14 @@ import { DemoAuthenticator } from './users/demo-authenticator';
 /** The sample application, built from a configuration checked before Nest starts. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /**
+   * @param authOverrides module options laid over the sample's own (the benchmark turns the
+   *   per-address rate limits off: its load comes from one address by design)
+   */
+  static forRoot(
+    config: AppConfig,
+    authOverrides: Partial<McpAuthModuleOptions> = {},
+  ): DynamicModule {
     const configProvider = { provide: APP_CONFIG, useValue: config };
     return {
       module: AppModule,
@@ -58,6 +66,7 @@ export class AppModule {
             clients: config.staticClients as StaticClientOptions[],
             interaction: { type: 'built-in', serviceName: 'Sample MCP server' },
             migrationsRun: true,
+            ...authOverrides,
           }),
           extraProviders: [
             configProvider,

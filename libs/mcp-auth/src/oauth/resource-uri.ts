@@ -6,6 +6,10 @@ const HOST =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
 const PORT = /^[0-9]{1,5}$/;
 const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
+/** Answers of canonicalizeResourceUri, bounded (cleared when full). */
+const MEMO_SIZE = 256;
+const MEMO_MAX_LENGTH = 2048;
+const memo = new Map<string, string | null>();
 
 /**
  * Canonical form of a resource indicator (RFC 8707 §2, MCP "Canonical Server URI"): absolute
@@ -18,7 +22,21 @@ const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
  * (even an empty one), userinfo, non-http(s), whitespace or non-ASCII.
  */
 export function canonicalizeResourceUri(uri: string): string | null {
-  if (typeof uri !== 'string' || !VISIBLE_ASCII.test(uri) || uri.includes('\\')) {
+  if (typeof uri !== 'string') return null;
+  // Every authenticated request compares its token's `aud` with the route's resource: the
+  // same few strings each time, so their (pure) answers are remembered, boundedly.
+  const known = memo.get(uri);
+  if (known !== undefined) return known;
+  const canonical = canonicalize(uri);
+  if (uri.length <= MEMO_MAX_LENGTH) {
+    if (memo.size >= MEMO_SIZE) memo.clear();
+    memo.set(uri, canonical);
+  }
+  return canonical;
+}
+
+function canonicalize(uri: string): string | null {
+  if (!VISIBLE_ASCII.test(uri) || uri.includes('\\')) {
     return null;
   }
   const match = ABSOLUTE_HTTP_URI.exec(uri);

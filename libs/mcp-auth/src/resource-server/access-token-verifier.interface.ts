@@ -44,6 +44,16 @@ export interface AccessTokenVerificationContext {
  */
 export interface AccessTokenVerifier {
   verify(token: string, context: AccessTokenVerificationContext): Promise<VerifiedAccessToken>;
+  /**
+   * Optional fast path: the answer `verify` would give, without waiting, when the verifier can
+   * decide from memory (e.g. a token it verified before); undefined when it cannot, and then
+   * `verify` is called. Same contract otherwise (same checks, same errors). Lets BearerGuard
+   * finish synchronously: no promise chain on the hot path.
+   */
+  verifyCached?(
+    token: string,
+    context: AccessTokenVerificationContext,
+  ): VerifiedAccessToken | undefined;
 }
 
 export const AccessTokenVerifier = Symbol('McpAuth:AccessTokenVerifier');

@@ -12,7 +12,9 @@ export interface RequestAuthContext extends ChallengeScope {
   token?: VerifiedAccessToken;
 }
 
-// Keyed by the request object: nothing the host or a client can set or spoof.
+// Keyed by the request object: nothing the host or a client can set or spoof. (Also the cheap
+// way: adding a property to an Express request costs about 2 µs, a WeakMap entry next to
+// nothing; see bench/README.md.)
 const contexts = new WeakMap<object, RequestAuthContext>();
 
 export function setRequestAuthContext(request: object, context: RequestAuthContext): void {

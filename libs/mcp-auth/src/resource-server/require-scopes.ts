@@ -40,7 +40,10 @@ export function requireScopes(
   description?: string,
 ): void {
   const context = authenticatedContext(request, 'requireScopes');
-  const needed = [...new Set([...context.requiredScopes, ...asList(scopes)])];
+  const extra = asList(scopes);
+  // Nothing beyond the route's own scopes, which BearerGuard has already checked.
+  if (extra.length === 0) return;
+  const needed = [...new Set([...context.requiredScopes, ...extra])];
   if (context.scopeHierarchy.satisfies(context.token?.scopes ?? [], needed)) return;
   const challenge = BearerChallengeException.insufficientScope(
     { resource: context.resource, requiredScopes: needed },

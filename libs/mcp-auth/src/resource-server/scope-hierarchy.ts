@@ -57,6 +57,11 @@ export class ScopeHierarchy {
 
   /** Whether the granted scopes cover every required one (an empty requirement always is). */
   satisfies(granted: Iterable<string>, required: Iterable<string>): boolean {
+    // The usual case, checked without building sets: every required scope granted as such.
+    if (Array.isArray(granted) && Array.isArray(required)) {
+      const held = granted as readonly string[];
+      if ((required as readonly string[]).every((scope) => held.includes(scope))) return true;
+    }
     return this.missing(granted, required).length === 0;
   }
 }

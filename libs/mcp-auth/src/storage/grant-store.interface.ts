@@ -85,8 +85,9 @@ export interface GrantStore {
   /**
    * Rotates a refresh token: marks it used and stores its successor in one transaction.
    * Exactly one of any number of concurrent callers gets `rotated`; the rest get `reused`.
-   * `successor` runs inside the transaction once the token is locked; if it throws, nothing
+   * `successor` judges the live token before anything is written; if it throws, nothing
    * changes and the error propagates (used to refuse scope widening without a second query).
+   * It may also run for a caller that then loses the race, so it must have no side effects.
    */
   rotateRefreshToken(
     tokenHash: string,

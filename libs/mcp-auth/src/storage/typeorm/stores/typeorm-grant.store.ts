@@ -58,6 +58,37 @@ const INSERT_REFRESH_TOKEN = `
   )
   SELECT ${REFRESH_COLUMNS} FROM rt JOIN g ON g.id = rt.grant_id`;
 
+/** A refresh token that can still be rotated, with its grant's subject. */
+const SELECT_LIVE_REFRESH_TOKEN = `
+  SELECT ${REFRESH_COLUMNS}
+  FROM mcp_auth_refresh_tokens rt JOIN mcp_auth_grants g ON g.id = rt.grant_id
+  WHERE rt.issuer = $1 AND rt.token_hash = $2 AND rt.client_id = $3
+    AND rt.rotated_at IS NULL AND rt.expires_at > now() AND g.revoked_at IS NULL`;
+
+/**
+ * Marks a live refresh token rotated and, only if that happened, inserts its successor and
+ * stretches the grant: one statement, so one transaction and one round trip.
+ */
+const ROTATE_REFRESH_TOKEN = `
+  WITH old AS (
+    UPDATE mcp_auth_refresh_tokens rt SET rotated_at = now()
+    FROM mcp_auth_grants g
+    WHERE rt.issuer = $1 AND rt.token_hash = $2 AND rt.client_id = $3
+      AND rt.rotated_at IS NULL AND rt.expires_at > now()
+      AND g.id = rt.grant_id AND g.revoked_at IS NULL
+    RETURNING rt.grant_id, rt.rotated_at
+  ), rt AS (
+    INSERT INTO mcp_auth_refresh_tokens (issuer, token_hash, grant_id, client_id, scopes,
+      resource, expires_at)
+    SELECT $1, $4, old.grant_id, $3, $5, $6, $7 FROM old
+    RETURNING *
+  ), g AS (
+    UPDATE mcp_auth_grants SET expires_at = GREATEST(expires_at, $7)
+    WHERE issuer = $1 AND id = (SELECT grant_id FROM old) RETURNING id, subject
+  )
+  SELECT ${REFRESH_COLUMNS}, (SELECT rotated_at FROM old) AS previous_rotated_at
+  FROM rt JOIN g ON g.id = rt.grant_id`;
+
 /** {@link GrantStore} on Postgres, scoped to one issuer. */
 export class TypeOrmGrantStore implements GrantStore {
   constructor(
@@ -144,34 +175,43 @@ export class TypeOrmGrantStore implements GrantStore {
     clientId: string,
     successor: (previous: RefreshTokenRecord) => RefreshTokenSuccessor,
   ): Promise<RefreshTokenRotation> {
-    const rotated = await this.dataSource.transaction(async (manager) => {
-      // The UPDATE takes the row lock; a concurrent rotation waits, then re-checks
-      // `rotated_at IS NULL` against the committed row and matches nothing (single winner).
-      const rows = await queryRows<RefreshRow>(
-        manager,
-        `UPDATE mcp_auth_refresh_tokens rt SET rotated_at = now()
-         FROM mcp_auth_grants g
-         WHERE rt.issuer = $1 AND rt.token_hash = $2 AND rt.client_id = $3
-           AND rt.rotated_at IS NULL AND rt.expires_at > now()
-           AND g.id = rt.grant_id AND g.revoked_at IS NULL
-         RETURNING ${REFRESH_COLUMNS}`,
-        [this.issuer, tokenHash, clientId],
-      );
-      if (!rows.length) return null;
-      const previous = toRefresh(rows[0]);
+    // Two round trips and no explicit transaction (BEGIN and COMMIT were two more): a plain
+    // read of the live token for `successor` to judge (it reads only what never changes on a
+    // token row: grant, scopes, resource), then one statement that marks the token rotated and
+    // stores the successor. That statement is atomic on its own; its UPDATE takes the row lock,
+    // so a concurrent rotation waits, re-checks `rotated_at IS NULL` against the committed row
+    // and matches nothing (single winner), and a token rotated, expired or revoked since the
+    // read is not rotated.
+    const live = await queryRows<RefreshRow>(this.dataSource, SELECT_LIVE_REFRESH_TOKEN, [
+      this.issuer,
+      tokenHash,
+      clientId,
+    ]);
+    if (live.length) {
+      const previous = toRefresh(live[0]);
+      // If it throws, nothing has been written.
       const next = successor(previous);
-      const inserted = await queryRows<RefreshRow>(manager, INSERT_REFRESH_TOKEN, [
-        this.issuer,
-        next.tokenHash,
-        previous.grantId,
-        clientId,
-        next.scopes,
-        next.resource,
-        next.expiresAt,
-      ]);
-      return { previous, next: toRefresh(inserted[0]) };
-    });
-    if (rotated) return { status: 'rotated', ...rotated };
+      const rows = await queryRows<RefreshRow & { previous_rotated_at: Date }>(
+        this.dataSource,
+        ROTATE_REFRESH_TOKEN,
+        [
+          this.issuer,
+          tokenHash,
+          clientId,
+          next.tokenHash,
+          next.scopes,
+          next.resource,
+          next.expiresAt,
+        ],
+      );
+      if (rows.length) {
+        return {
+          status: 'rotated',
+          previous: { ...previous, rotatedAt: rows[0].previous_rotated_at },
+          next: toRefresh(rows[0]),
+        };
+      }
+    }
 
     // Losing path only: a new statement sees what the winner committed.
     const found = await this.findRefreshToken(tokenHash);

@@ -1,0 +1,34 @@
+/**
+ * The sample MCP server exactly as `npm start` builds it (AppModule.forRoot with the same
+ * configuration from the environment), plus BenchController's baseline and minting routes.
+ * Started as a child process by bench/run.ts; listens on loopback only.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from '../../apps/sample-mcp-server/src/app.module';
+import { loadAppConfig } from '../../apps/sample-mcp-server/src/config/app-config';
+import { BenchController } from './bench.controller';
+import { installSignalProfiler } from './profiler';
+
+async function main(): Promise<void> {
+  installSignalProfiler('bench-app');
+  const config = loadAppConfig(process.env);
+  // One address sends all the load: the per-address limits would answer 429 by design.
+  const module = AppModule.forRoot(config, { rateLimit: false });
+  module.controllers = [...(module.controllers ?? []), BenchController];
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    logger: ['error', 'warn'],
+  });
+  // Exit normally on SIGTERM so that --cpu-prof (BENCH_CPU_PROF=1) writes its profile.
+  process.once('SIGTERM', () => {
+    void app.close().finally(() => process.exit(0));
+  });
+  await app.listen(config.port, '127.0.0.1');
+  process.stdout.write(`BENCH_READY ${config.port}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
