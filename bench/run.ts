@@ -76,10 +76,14 @@ async function authorize(app: AppProcess): Promise<Authorized> {
 }
 
 /** A timed run, plus a shorter unrecorded one for warm-up. */
-function timed(label: string, spec: Parameters<typeof runLoad>[0]): Variant {
+function timed(
+  label: string,
+  spec: Parameters<typeof runLoad>[0],
+  duration = SETTINGS.duration,
+): Variant {
   return {
     label,
-    run: () => runLoad({ ...spec, duration: SETTINGS.duration }),
+    run: () => runLoad({ ...spec, duration }),
     warmup: () => runLoad({ ...spec, duration: SETTINGS.warmup }),
   };
 }
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
   const c = SETTINGS.connections;
   log(
     `bench: ${cpus().length} CPUs, Node ${process.version}, ${SETTINGS.rounds} rounds × ` +
-      `${SETTINGS.duration} s, ${c} connections`,
+      `${SETTINGS.duration} s (scenarios 4-6: ${SETTINGS.longRounds} rounds), ${c} connections`,
   );
 
   let main: AppProcess | undefined;
@@ -138,7 +142,6 @@ async function main(): Promise<void> {
           headerSets: tokens,
           connections: c,
           pid,
-          countTransactions: () => transactionCount(DB_MAIN),
         }),
         timed('unguarded, no Authorization header at all', {
           url: `${app.url}/bench/plain`,
@@ -257,49 +260,53 @@ async function main(): Promise<void> {
           extraPids: await backendPids(DB_MAIN),
         });
       const warmCount = Math.min(500, n);
-      const summaries = await alternate('S4', [
-        {
-          ...timed('baseline: POST /bench/form (same form, no database)', {
-            url: `${app.url}/bench/form`,
-            method: 'POST',
-            headers: FORM_HEADERS,
-            body: refreshBody(clientId, 'x'.repeat(43)),
-            connections: c,
-            pid: app.pid,
-          }),
-        },
-        {
-          label: 'refresh_token grant with rotation',
-          warmup: async () =>
-            runLoad({
-              url: `${app.url}/token`,
+      const summaries = await alternate(
+        'S4',
+        [
+          {
+            ...timed('baseline: POST /bench/form (same form, no database)', {
+              url: `${app.url}/bench/form`,
               method: 'POST',
               headers: FORM_HEADERS,
-              bodies: await mintRefresh(warmCount),
+              body: refreshBody(clientId, 'x'.repeat(43)),
               connections: c,
+              pid: app.pid,
             }),
-          prepare: async () => {
-            refreshBodies = await mintRefresh(n);
           },
-          run: tokenRun(() => refreshBodies),
-        },
-        {
-          label: 'authorization_code exchange (PKCE)',
-          warmup: async () =>
-            runLoad({
-              url: `${app.url}/token`,
-              method: 'POST',
-              headers: FORM_HEADERS,
-              bodies: await mintCodes(warmCount),
-              connections: c,
-            }),
-          // Codes live 60 s: minted right before their run.
-          prepare: async () => {
-            codeBodies = await mintCodes(n);
+          {
+            label: 'refresh_token grant with rotation',
+            warmup: async () =>
+              runLoad({
+                url: `${app.url}/token`,
+                method: 'POST',
+                headers: FORM_HEADERS,
+                bodies: await mintRefresh(warmCount),
+                connections: c,
+              }),
+            prepare: async () => {
+              refreshBodies = await mintRefresh(n);
+            },
+            run: tokenRun(() => refreshBodies),
           },
-          run: tokenRun(() => codeBodies),
-        },
-      ]);
+          {
+            label: 'authorization_code exchange (PKCE)',
+            warmup: async () =>
+              runLoad({
+                url: `${app.url}/token`,
+                method: 'POST',
+                headers: FORM_HEADERS,
+                bodies: await mintCodes(warmCount),
+                connections: c,
+              }),
+            // Codes live 60 s: minted right before their run.
+            prepare: async () => {
+              codeBodies = await mintCodes(n);
+            },
+            run: tokenRun(() => codeBodies),
+          },
+        ],
+        SETTINGS.longRounds,
+      );
       reports.push({
         id: '4',
         title:
@@ -344,14 +351,24 @@ async function main(): Promise<void> {
           pid: app.pid,
           ...(database ? { countTransactions: () => transactionCount(database) } : {}),
         });
-        const summaries = await alternate('S5', [
-          timed('local verifier, 1 key in JWKS', guarded(one, oneTokens, DB_MAIN)),
-          timed(`local verifier, ${keyCount} keys in JWKS`, guarded(ten, tenTokens, DB_KEYS)),
-          timed(
-            `remote-JWKS verifier (forResourceServer), ${keyCount} keys cached`,
-            guarded(remote, tenTokens),
-          ),
-        ]);
+        const long = SETTINGS.longDuration;
+        const summaries = await alternate(
+          'S5',
+          [
+            timed('local verifier, 1 key in JWKS', guarded(one, oneTokens, DB_MAIN), long),
+            timed(
+              `local verifier, ${keyCount} keys in JWKS`,
+              guarded(ten, tenTokens, DB_KEYS),
+              long,
+            ),
+            timed(
+              `remote-JWKS verifier (forResourceServer), ${keyCount} keys cached`,
+              guarded(remote, tenTokens),
+              long,
+            ),
+          ],
+          SETTINGS.longRounds,
+        );
         reports.push({
           id: '5',
           title: 'Verification cost by keys (guarded trivial route, a new token every request)',
@@ -413,7 +430,7 @@ async function startupScenario(): Promise<ScenarioReport> {
   };
   const keys = Object.keys(rows);
   try {
-    for (let round = 0; round < SETTINGS.rounds; round += 1) {
+    for (let round = 0; round < SETTINGS.longRounds; round += 1) {
       await rm(dataDir, { recursive: true, force: true });
       rows[keys[0]].push(
         await startOnce('embedded-cold', { DATABASE_URL: undefined, EMBEDDED_DATA_DIR: dataDir }),

@@ -65,8 +65,10 @@ export function renderReport(input: ReportInput): string {
   lines.push(
     `${input.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${input.cpus} CPUs ` +
       `(${input.cpuModel}) · Node ${input.node} · PostgreSQL ${input.postgres} · ` +
-      `${s.rounds} alternating rounds of ${s.duration} s per variant (token endpoint: ` +
-      `${s.tokenRequests.toLocaleString('en-US')} requests per run), ${s.connections} connections, ` +
+      `scenarios 1-3: ${s.rounds} alternating rounds of ${s.duration} s per variant; 4-5: ` +
+      `${s.longRounds} rounds (token endpoint: ${s.tokenRequests.toLocaleString('en-US')} ` +
+      `requests per run; 5: ${s.longDuration} s); 6: ${s.longRounds} starts per variant · ` +
+      `${s.connections} connections, ` +
       `autocannon in the orchestrator process, each app in its own process, all on loopback · ` +
       `total ${Math.round((input.finishedAt.getTime() - input.startedAt.getTime()) / 1000)} s`,
     '',
@@ -117,7 +119,7 @@ export function renderReport(input: ReportInput): string {
   }
   for (const report of input.reports) {
     if (!report.startup) continue;
-    lines.push('', `**${report.id}. ${report.title}** (medians of ${s.rounds} starts)`, '');
+    lines.push('', `**${report.id}. ${report.title}** (medians of ${s.longRounds} starts)`, '');
     lines.push('| variant | ready after (ms) | RSS after start (MiB) |');
     lines.push('|---|--:|--:|');
     for (const row of report.startup) {

@@ -2,12 +2,17 @@ import { median, type RunResult } from './load';
 
 /** Settings of the whole run, from the environment. */
 export const SETTINGS = {
-  rounds: Number(process.env.BENCH_ROUNDS ?? 5),
-  /** Seconds of each timed run. */
-  duration: Number(process.env.BENCH_DURATION ?? 3),
+  /** Rounds of the guard and peer comparisons (scenarios 1 to 3): short runs, many rounds. */
+  rounds: Number(process.env.BENCH_ROUNDS ?? 7),
+  /** Seconds of each timed run there. */
+  duration: Number(process.env.BENCH_DURATION ?? 2),
+  /** Rounds of scenarios 4 and 5, and starts per variant of scenario 6. */
+  longRounds: Number(process.env.BENCH_LONG_ROUNDS ?? 3),
+  /** Seconds of each timed run of scenario 5. */
+  longDuration: Number(process.env.BENCH_LONG_DURATION ?? 3),
   /** Seconds of the unrecorded warm-up run of each variant. */
   warmup: Number(process.env.BENCH_WARMUP ?? 1.5),
-  connections: Number(process.env.BENCH_CONNECTIONS ?? 20),
+  connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
   /** Requests of each token-endpoint run (each consumes one pre-minted credential). */
   tokenRequests: Number(process.env.BENCH_TOKEN_REQUESTS ?? 4000),
 };
