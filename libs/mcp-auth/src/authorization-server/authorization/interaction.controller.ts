@@ -103,14 +103,9 @@ export class InteractionController implements OnModuleInit {
     @Res() response: Response,
   ): Promise<void> {
     try {
-      const session = await this.session(id, request, response);
-      if (!session) return;
-      const { interaction, binding, idHash } = session;
-      const form = new RequestParameters(request.body);
-      if (!binding.checkCsrf(safeOptional(form, 'csrf'), idHash, 'login')) {
-        this.page(response, 403, 'Request refused', 'The form is stale or came from another site.');
-        return;
-      }
+      const posted = await this.postedForm(id, request, response, 'login');
+      if (!posted) return;
+      const { interaction, binding, form } = posted;
       const username = safeOptional(form, 'username') ?? '';
       const password = safeOptional(form, 'password') ?? '';
       const authenticator = this.authenticator as ResourceOwnerAuthenticator;
@@ -147,14 +142,9 @@ export class InteractionController implements OnModuleInit {
     @Res() response: Response,
   ): Promise<void> {
     try {
-      const session = await this.session(id, request, response);
-      if (!session) return;
-      const { interaction, binding, idHash } = session;
-      const form = new RequestParameters(request.body);
-      if (!binding.checkCsrf(safeOptional(form, 'csrf'), idHash, 'consent')) {
-        this.page(response, 403, 'Request refused', 'The form is stale or came from another site.');
-        return;
-      }
+      const posted = await this.postedForm(id, request, response, 'consent');
+      if (!posted) return;
+      const { interaction, binding, form } = posted;
       if (!interaction.subject) {
         this.sendLogin(response, 401, id, interaction, binding);
         return;
@@ -181,6 +171,26 @@ export class InteractionController implements OnModuleInit {
     this.logger.warn(`interaction failed, database unavailable: ${String(error)}`);
     response.set('Retry-After', String(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS));
     this.page(response, 503, 'Temporarily unavailable', 'Try again in a few seconds.');
+  }
+
+  /** A submitted form: the browser's session plus a CSRF token minted for this form. */
+  private async postedForm(
+    id: string,
+    request: Request,
+    response: Response,
+    kind: 'login' | 'consent',
+  ): Promise<
+    | { interaction: PendingInteraction; binding: BrowserBinding; form: RequestParameters }
+    | undefined
+  > {
+    const session = await this.session(id, request, response);
+    if (!session) return undefined;
+    const form = new RequestParameters(request.body);
+    if (!session.binding.checkCsrf(safeOptional(form, 'csrf'), session.idHash, kind)) {
+      this.page(response, 403, 'Request refused', 'The form is stale or came from another site.');
+      return undefined;
+    }
+    return { interaction: session.interaction, binding: session.binding, form };
   }
 
   /** Loads the interaction and checks that this browser started it. */

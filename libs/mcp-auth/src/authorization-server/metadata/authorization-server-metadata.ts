@@ -39,7 +39,7 @@ export interface AuthorizationServerMetadata {
 /**
  * Builds the metadata document of one module instance. Everything advertised describes built
  * behaviour ("advertise only what is built", design.md), which is why these are absent:
- * - `client_id_metadata_document_supported`: Client ID Metadata Documents are not implemented;
+ * - `client_id_metadata_document_supported`: Client ID Metadata Documents are not built;
  * - OIDC members (`id_token_signing_alg_values_supported`, `userinfo_endpoint`, ...): this is
  *   an OAuth-only authorization server and issues no ID tokens;
  * - `service_documentation`: there is no option to configure it yet.
