@@ -247,4 +247,74 @@ describe('LocalAccessTokenVerifier', () => {
     await expectRejected('', /malformed/);
     await expectRejected('a'.repeat(10_000), /malformed/);
   });
+  describe('remembering verified tokens', () => {
+    it('answers a repeated token from memory: same claims, a fresh copy each time', async () => {
+      const token = await sign();
+      const first = await verifier.verify(token);
+      const jose = jest.spyOn(keys, 'getVerificationKey');
+      const second = await verifier.verify(token);
+      expect(second).toEqual(first);
+      expect(second).not.toBe(first);
+      // Only the "is the key still published" check, no signature verification.
+      expect(jose).toHaveBeenCalledTimes(1);
+      second.scopes.push('mcp:admin');
+      expect((await verifier.verify(token)).scopes).toEqual(['mcp:tools']);
+      expect(verifier.verifiedCacheEntries).toBe(1);
+    });
+
+    it('shares one frozen claims object through verifyShared and peekVerified', async () => {
+      const token = await sign();
+      expect(verifier.peekVerified(token)).toBeUndefined();
+      const shared = await verifier.verifyShared(token);
+      expect(Object.isFrozen(shared)).toBe(true);
+      expect(Object.isFrozen(shared.scopes)).toBe(true);
+      expect(verifier.peekVerified(token)).toBe(shared);
+      expect(await verifier.verifyShared(token)).toBe(shared);
+    });
+
+    it('refuses a remembered token once it expires', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const token = await sign({ exp: now + 30 });
+      await verifier.verify(token);
+      jest.spyOn(Date, 'now').mockReturnValue((now + 60) * 1000);
+      expect(verifier.peekVerified(token)).toBeUndefined();
+      jest.restoreAllMocks();
+      // jose's own check (real clock here) would still pass; the entry is gone, so a fresh
+      // verification runs.
+      expect(verifier.verifiedCacheEntries).toBe(0);
+    });
+
+    it('forgets a token when the key that verified it is no longer published', async () => {
+      const token = await sign();
+      await verifier.verify(token);
+      jest.spyOn(keys, 'getVerificationKey').mockReturnValue(undefined);
+      jest.spyOn(keys, 'refresh').mockResolvedValue(undefined);
+      await expectRejected(token, /unknown signing key/);
+      expect(verifier.verifiedCacheEntries).toBe(0);
+    });
+
+    it('never remembers a refused token, and stays within its size', async () => {
+      const small = new LocalAccessTokenVerifier(keys, {
+        issuer: ISSUER,
+        audiences: [RESOURCE],
+        verifiedTokenCacheSize: 2,
+      });
+      await expect(small.verify(await sign({ iss: 'https://other.example' }))).rejects.toThrow(
+        InvalidAccessTokenError,
+      );
+      expect(small.verifiedCacheEntries).toBe(0);
+      for (const jti of ['a', 'b', 'c']) await small.verify(await sign({ jti }));
+      expect(small.verifiedCacheEntries).toBe(2);
+    });
+
+    it('can be turned off', async () => {
+      const uncached = new LocalAccessTokenVerifier(keys, {
+        issuer: ISSUER,
+        audiences: [RESOURCE],
+        verifiedTokenCacheSize: 0,
+      });
+      await uncached.verify(await sign());
+      expect(uncached.verifiedCacheEntries).toBe(0);
+    });
+  });
 });

@@ -70,4 +70,19 @@ describe('LocalTokenVerifier', () => {
     revoked.grants.add('g1');
     await expect(verifier.verify(second.token, { resource: MCP })).rejects.toThrow('token revoked');
   });
+  it('answers a repeated token synchronously with the same frozen result, deny-list included', async () => {
+    const { token, jti } = await issue();
+    expect(verifier.verifyCached(token, { resource: MCP })).toBeUndefined();
+    const verified = await verifier.verify(token, { resource: MCP });
+    expect(Object.isFrozen(verified)).toBe(true);
+    expect(verifier.verifyCached(token, { resource: MCP })).toBe(verified);
+    expect(await verifier.verify(token, { resource: MCP })).toBe(verified);
+    // A remembered token for another resource is still refused.
+    expect(() => verifier.verifyCached(token, { resource: OTHER })).toThrow(
+      'audience not accepted',
+    );
+    revoked.jtis.add(jti);
+    expect(() => verifier.verifyCached(token, { resource: MCP })).toThrow('token revoked');
+    await expect(verifier.verify(token, { resource: MCP })).rejects.toThrow('token revoked');
+  });
 });
