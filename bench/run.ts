@@ -319,6 +319,7 @@ async function main(): Promise<void> {
         },
       });
       log('EXPLAIN (ANALYZE) of the hot queries');
+      await mkdir(join(ROOT, 'bench', 'results'), { recursive: true });
       await writeFile(
         join(ROOT, 'bench', 'results', 'explain.md'),
         await explainHotQueries(databaseUrl(DB_MAIN), app.url, clientId),
