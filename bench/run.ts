@@ -40,6 +40,7 @@ const ONLY = new Set(
 );
 const DB_MAIN = 'mcp_auth_bench';
 const DB_KEYS = 'mcp_auth_bench_keys';
+const DB_ONE_KEY = 'mcp_auth_bench_one_key';
 const DB_START = 'mcp_auth_bench_start';
 
 /** A bench app (sample AppModule + BenchController) on its own scratch database. */
@@ -328,18 +329,20 @@ async function main(): Promise<void> {
 
     if (ONLY.has('5') && main && auth) {
       log('Scenario 5: verification cost by number of keys, local and remote JWKS');
-      const one = main;
+      // Two fresh apps alike but for their key sets (the main app has run everything before).
+      const one = await startBenchApp('bench-app-1-key', DB_ONE_KEY);
       const ten = await startBenchApp('bench-app-10-keys', DB_KEYS);
       let remote: AppProcess | undefined;
       try {
         const keyCount = await rotateKeys(ten.url, 9);
+        const oneAuth = await authorize(one);
         const tenAuth = await authorize(ten);
         remote = await startApp({
           name: 'remote-jwks-rs',
           script: 'bench/apps/resource-server-app.js',
           env: { ISSUER_URL: ten.url, RESOURCE: `${ten.url}/mcp`, NODE_ENV: 'production' },
         });
-        const oneTokens = await distinctTokens(one, auth.clientId, 20_000);
+        const oneTokens = await distinctTokens(one, oneAuth.clientId, 20_000);
         const tenTokens = await distinctTokens(ten, tenAuth.clientId, 20_000);
         const guarded = (
           app: AppProcess,
@@ -352,11 +355,11 @@ async function main(): Promise<void> {
           pid: app.pid,
           ...(database ? { countTransactions: () => transactionCount(database) } : {}),
         });
-        const long = SETTINGS.longDuration;
+        const long = SETTINGS.duration;
         const summaries = await alternate(
           'S5',
           [
-            timed('local verifier, 1 key in JWKS', guarded(one, oneTokens, DB_MAIN), long),
+            timed('local verifier, 1 key in JWKS', guarded(one, oneTokens, DB_ONE_KEY), long),
             timed(
               `local verifier, ${keyCount} keys in JWKS`,
               guarded(ten, tenTokens, DB_KEYS),
@@ -368,7 +371,7 @@ async function main(): Promise<void> {
               long,
             ),
           ],
-          SETTINGS.longRounds,
+          SETTINGS.rounds,
         );
         reports.push({
           id: '5',
@@ -379,11 +382,14 @@ async function main(): Promise<void> {
       } finally {
         await remote?.stop();
         await ten.stop();
+        await one.stop();
         await dropDatabase(DB_KEYS);
+        await dropDatabase(DB_ONE_KEY);
       }
     }
   } finally {
     await main?.stop();
+    if (main) await dropDatabase(DB_MAIN);
   }
 
   if (ONLY.has('6')) {

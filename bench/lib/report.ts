@@ -65,9 +65,9 @@ export function renderReport(input: ReportInput): string {
   lines.push(
     `${input.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${input.cpus} CPUs ` +
       `(${input.cpuModel}) · Node ${input.node} · PostgreSQL ${input.postgres} · ` +
-      `scenarios 1-3: ${s.rounds} alternating rounds of ${s.duration} s per variant; 4-5: ` +
-      `${s.longRounds} rounds (token endpoint: ${s.tokenRequests.toLocaleString('en-US')} ` +
-      `requests per run; 5: ${s.longDuration} s); 6: ${s.longRounds} starts per variant · ` +
+      `scenarios 1, 2, 3, 5: ${s.rounds} alternating rounds of ${s.duration} s per variant; ` +
+      `4: ${s.longRounds} rounds of ${s.tokenRequests.toLocaleString('en-US')} requests per ` +
+      `variant; 6: ${s.longRounds} starts per variant · ` +
       `${s.connections} connections, ` +
       `autocannon in the orchestrator process, each app in its own process, all on loopback · ` +
       `total ${Math.round((input.finishedAt.getTime() - input.startedAt.getTime()) / 1000)} s`,

@@ -2,14 +2,12 @@ import { median, type RunResult } from './load';
 
 /** Settings of the whole run, from the environment. */
 export const SETTINGS = {
-  /** Rounds of the guard and peer comparisons (scenarios 1 to 3): short runs, many rounds. */
+  /** Rounds of the throughput comparisons (scenarios 1, 2, 3 and 5): short runs, many rounds. */
   rounds: Number(process.env.BENCH_ROUNDS ?? 7),
   /** Seconds of each timed run there. */
   duration: Number(process.env.BENCH_DURATION ?? 2),
-  /** Rounds of scenarios 4 and 5, and starts per variant of scenario 6. */
+  /** Rounds of the token endpoint (scenario 4) and starts per variant of scenario 6. */
   longRounds: Number(process.env.BENCH_LONG_ROUNDS ?? 3),
-  /** Seconds of each timed run of scenario 5. */
-  longDuration: Number(process.env.BENCH_LONG_DURATION ?? 3),
   /** Seconds of the unrecorded warm-up run of each variant. */
   warmup: Number(process.env.BENCH_WARMUP ?? 1.5),
   connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
