@@ -93,23 +93,27 @@ describe('authorization endpoint and interaction pages (e2e)', () => {
     });
   });
 
-  it('AS-17: remembered consent skips the consent page next time, but never the sign-in', async () => {
+  it('AS-17 / RFC 8252 §8.6: a public client is asked for consent every time, and sign-in is never skipped', async () => {
     const browser = new TestBrowser(t.url);
     await browser.authorize(authorizeUrl({ scope: 'mcp:resources' }));
+    expect(browser.lastPages).toEqual(['login', 'consent']);
     const second = new TestBrowser(t.url);
     const start = await second.navigate(authorizeUrl({ scope: 'mcp:resources' }));
     expect(parseForm(start.html ?? '')?.fields).toContain('password');
     const redirect = await second.authorize(authorizeUrl({ scope: 'mcp:resources' }));
+    // Anyone can present native-app's client_id: its approval is not remembered.
+    expect(second.lastPages).toEqual(['login', 'consent']);
     expect(redirect.searchParams.get('code')).toBeTruthy();
   });
 
-  it('AS-18: unknown and OIDC parameters are ignored; POST works like GET', async () => {
+  it('AS-18: unknown and OIDC parameters are ignored, prompt=consent is honoured; POST works like GET', async () => {
     const browser = new TestBrowser(t.url);
     const url = new URL(authorizeUrl({ prompt: 'consent', nonce: 'n', foo: 'bar' }));
     const form = Object.fromEntries(url.searchParams);
     const first = await browser.request(`${t.url}/authorize`, { form });
     expect(first.status).toBe(302);
     const redirect = await browser.authorize(first.headers.get('location') as string);
+    expect(browser.lastPages).toEqual(['login', 'consent']);
     expect(redirect.searchParams.get('code')).toBeTruthy();
   });
 
@@ -296,7 +300,7 @@ describe('authorization endpoint and interaction pages (e2e)', () => {
     expect(post.status).toBe(403);
   });
 
-  it('AS-19: a replayed consent form finds the interaction finished', async () => {
+  it('AS-19: a replayed consent form finds the interaction finished (and says it was answered)', async () => {
     const browser = new TestBrowser(t.url);
     const { form } = await toLoginPage(browser);
     const consent = await browser.navigate(new URL(form.action, t.url).toString(), {
@@ -312,6 +316,7 @@ describe('authorization endpoint and interaction pages (e2e)', () => {
       form: { csrf: consentForm.csrf, decision: 'approve' },
     });
     expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain('Already answered');
   });
 
   it('AS-19: concurrent approvals of one interaction issue exactly one code', async () => {

@@ -56,6 +56,8 @@ describe('Authorization server metadata (RFC 8414) and JWKS', () => {
           'client_secret_post',
         ],
         authorization_response_iss_parameter_supported: true,
+        // AS-18: prompt is honoured, not ignored.
+        prompt_values_supported: ['none', 'login', 'consent'],
       });
       // Not built, so not advertised (design.md "advertise only what is built").
       expect(res.body).not.toHaveProperty('client_id_metadata_document_supported');

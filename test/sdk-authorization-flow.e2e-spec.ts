@@ -226,6 +226,7 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
       redirect: URL;
       codeVerifier: string;
       state: string;
+      pages: TestBrowser['lastPages'];
     }> {
       const { authorizationUrl, codeVerifier } = await startAuthorization(issuer, {
         metadata,
@@ -235,8 +236,9 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
         resource: new URL(mcpUrl),
         state,
       });
-      const redirect = await new TestBrowser(issuer).authorize(authorizationUrl.toString());
-      return { authorizationUrl, redirect, codeVerifier, state };
+      const browser = new TestBrowser(issuer);
+      const redirect = await browser.authorize(authorizationUrl.toString());
+      return { authorizationUrl, redirect, codeVerifier, state, pages: browser.lastPages };
     }
 
     /** authorize() + exchangeAuthorization(). */
@@ -300,9 +302,10 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
 
     it('AS-13/AS-14/AS-15/AS-16/AS-17/AS-18: startAuthorization() is accepted; after sign-in and consent the redirect carries code, state and iss once each', async () => {
       const state = randomState();
-      const { authorizationUrl, redirect } = await authorize(state);
+      const { authorizationUrl, redirect, pages } = await authorize(state);
+      expect(pages).toEqual(['login', 'consent']);
 
-      // What the SDK sent (AS-13 PKCE S256, AS-15 resource, AS-18 prompt=consent ignored).
+      // What the SDK sent (AS-13 PKCE S256, AS-15 resource, AS-18 prompt=consent honoured).
       expect(authorizationUrl.origin + authorizationUrl.pathname).toBe(
         metadata.authorization_endpoint,
       );
@@ -325,6 +328,12 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
       expect(single(redirect, 'iss')).toBe(metadata.issuer);
       expect(single(redirect, 'state')).toBe(state);
       expect(single(redirect, 'code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    });
+
+    it('AS-17/AS-18: authorizing again asks a public client for consent again (RFC 8252 §8.6, and its prompt=consent), not a confidential one', async () => {
+      const { redirect, pages } = await authorize();
+      expect(redirect.searchParams.get('code')).toBeTruthy();
+      expect(pages).toEqual(c.method === 'none' ? ['login', 'consent'] : ['login']);
     });
 
     it(`AS-1/AS-15/AS-20/AS-21/AS-22: exchangeAuthorization() authenticates with ${c.method} and gets a Bearer at+jwt for <issuer>/mcp that plain jose verifies`, async () => {
@@ -740,7 +749,8 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
       expect(html).not.toContain('<b>native</b>');
       expect(html).toContain('Call tools');
       expect(html).toContain('Read resources');
-      expect(html).toContain(mcpUrl);
+      // Line-break opportunities after each `/` of a URL are not part of its text.
+      expect(html.replaceAll('<wbr>', '')).toContain(mcpUrl);
       expect(html).toContain('127.0.0.1:43123');
       expect(html).toContain(client.client_id);
       expect(html).toContain('runs on your own computer');

@@ -1056,7 +1056,7 @@ describe('Security: attack battery (issue 6)', () => {
     }
     /** Signs in and returns the consent page's action and form. */
     async function startConsent(browser: TestBrowser, client?: Client) {
-      // A fresh client unless given: bob's remembered consent would skip the page.
+      // A fresh client unless given (a public one is asked every time anyway).
       const login = await startLogin(browser, client ?? (await register(t, secrets, 'none')));
       const step = await browser.navigate(login.action, {
         form: { csrf: login.form.csrf, username: 'bob', password: 'bob-password' },

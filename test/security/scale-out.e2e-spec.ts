@@ -89,10 +89,18 @@ describe('Security: two instances, one database (issue 6)', () => {
     expect(form.fields).toContain('password');
     await lb.retarget(b.port);
     try {
-      const after = await browser.navigate(new URL(form.action, step.url).toString(), {
+      // B signs alice in (replacing the browser's binding cookie) and shows the consent page:
+      // a public client is asked every time, although alice approved it above.
+      const consent = await browser.navigate(new URL(form.action, step.url).toString(), {
         form: { csrf: form.csrf, username: 'alice', password: 'alice-password' },
       });
-      // alice consented to this client above: B goes straight back to the client with a code.
+      const consentForm = parseForm(consent.html ?? '')!;
+      expect(consentForm.fields).toContain('decision');
+      // A takes the approval: the new binding and its CSRF key live in the database only.
+      await lb.retarget(a.port);
+      const after = await browser.navigate(new URL(consentForm.action, consent.url).toString(), {
+        form: { csrf: consentForm.csrf, decision: 'approve' },
+      });
       expect(new URL(after.location!).searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     } finally {
       await lb.retarget(a.port);
@@ -174,6 +182,9 @@ describe('Security: restart (issue 6)', () => {
 
   it('tokens, codes and consents from before a restart still work after it', async () => {
     const client = await register(first, secrets, 'none');
+    // Consent is remembered only for clients that authenticate (RFC 8252 §8.6).
+    const confidential = await register(first, secrets, 'client_secret_post');
+    await obtainCode(first, confidential, secrets);
     const introspector = await register(first, secrets, 'client_secret_basic');
     const tokens = recordTokens(
       secrets,
@@ -205,7 +216,7 @@ describe('Security: restart (issue 6)', () => {
       // The consent given before the restart is remembered: sign-in leads straight back.
       const browser = new TestBrowser(second.url);
       const login = await browser.navigate(
-        authorizeUrl(second, client, { code_challenge: pkce().challenge }),
+        authorizeUrl(second, confidential, { code_challenge: pkce().challenge }),
       );
       const form = parseForm(login.html ?? '')!;
       expect(form.fields).toContain('password');

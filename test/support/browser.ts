@@ -5,6 +5,8 @@
  */
 export class TestBrowser {
   private readonly cookies = new Map<string, string>();
+  /** The pages the last {@link authorize} went through, in order. */
+  lastPages: ('login' | 'consent')[] = [];
 
   constructor(private readonly origin: string) {}
 
@@ -15,6 +17,16 @@ export class TestBrowser {
 
   clearCookies(): void {
     this.cookies.clear();
+  }
+
+  /** The value of one cookie the server set (or the test planted). */
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  /** Plants a cookie, as a site sharing the parent domain or a network attacker could. */
+  setCookie(name: string, value: string): void {
+    this.cookies.set(name, value);
   }
 
   async request(
@@ -77,6 +89,7 @@ export class TestBrowser {
     authorizationUrl: string,
     options: { username?: string; password?: string; decision?: 'approve' | 'deny' } = {},
   ): Promise<URL> {
+    this.lastPages = [];
     let step = await this.navigate(authorizationUrl);
     for (let pages = 0; pages < 4 && !step.location; pages++) {
       const html = step.html ?? '';
@@ -86,6 +99,7 @@ export class TestBrowser {
       }
       const action = new URL(form.action, step.url).toString();
       if (form.fields.includes('password')) {
+        this.lastPages.push('login');
         step = await this.navigate(action, {
           form: {
             csrf: form.csrf,
@@ -94,6 +108,7 @@ export class TestBrowser {
           },
         });
       } else {
+        this.lastPages.push('consent');
         step = await this.navigate(action, {
           form: { csrf: form.csrf, decision: options.decision ?? 'approve' },
         });

@@ -98,6 +98,17 @@ export interface ExternalInteractionOptions {
 
 export type InteractionOptions = BuiltInInteractionOptions | ExternalInteractionOptions;
 
+/** When an approval is remembered, so the same client is not asked again. */
+export interface ConsentOptions {
+  /**
+   * Also remember consent for public clients (`token_endpoint_auth_method: none`). Default
+   * false: anyone can present a public client's client_id (RFC 8252 §8.6), so its consent
+   * page, with the warning about loopback redirects, is shown at every authorization.
+   * Consent for clients that authenticate is always remembered.
+   */
+  rememberForPublicClients?: boolean;
+}
+
 import type { RateLimitOptions } from './abuse/rate-limit-options.interface';
 import type { McpAuthResourceServerOptions } from './resource-server/resource-server-options.interface';
 
@@ -112,6 +123,8 @@ export interface McpAuthModuleOptions {
   registration?: RegistrationOptions;
   tokens?: TokenOptions;
   interaction?: InteractionOptions;
+  /** Remembering consent; see {@link ConsentOptions}. */
+  consent?: ConsentOptions;
   /**
    * Prefix of the OAuth endpoints (`/authorize`, `/token`, ...), e.g. `/oauth`. The
    * well-known documents stay at the origin root where clients compute them. Default ''.

@@ -405,6 +405,24 @@ describe('McpAuthConfig', () => {
     });
   });
 
+  describe('consent (AS-17, RFC 8252 §8.6)', () => {
+    it('does not remember consent for public clients unless told to', () => {
+      expect(new McpAuthConfig(options()).consent).toEqual({ rememberForPublicClients: false });
+      expect(
+        new McpAuthConfig(options({ consent: { rememberForPublicClients: true } })).consent,
+      ).toEqual({ rememberForPublicClients: true });
+    });
+
+    it('refuses a rememberForPublicClients that is not a boolean', () => {
+      const loose = { rememberForPublicClients: 'yes' } as unknown as {
+        rememberForPublicClients: boolean;
+      };
+      expect(problemsOf(options({ consent: loose }))).toEqual([
+        'consent.rememberForPublicClients must be true or false',
+      ]);
+    });
+  });
+
   describe('static clients (AS-12)', () => {
     it('accepts public and confidential clients; a secret alone implies client_secret_basic', () => {
       expect(

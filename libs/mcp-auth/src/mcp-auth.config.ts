@@ -1,4 +1,5 @@
 import type {
+  ConsentOptions,
   InteractionOptions,
   McpAuthModuleOptions,
   RegistrationOptions,
@@ -68,6 +69,7 @@ export class McpAuthConfig {
   readonly keyEncryptionSecret: string | undefined;
   readonly keyRotationInterval: number;
   readonly interaction: InteractionOptions;
+  readonly consent: Required<ConsentOptions>;
   readonly routePrefix: string;
   readonly host: string | undefined;
   readonly migrationsRun: boolean;
@@ -108,6 +110,9 @@ export class McpAuthConfig {
     this.keyEncryptionSecret = options.tokens?.keyEncryptionSecret;
     this.keyRotationInterval = options.tokens?.keyRotationInterval ?? 0;
     this.interaction = options.interaction ?? { type: 'built-in' };
+    this.consent = {
+      rememberForPublicClients: options.consent?.rememberForPublicClients ?? false,
+    };
     this.routePrefix = normalizePrefix(options.routePrefix ?? '');
     this.host = options.host;
     this.migrationsRun = options.migrationsRun ?? false;
@@ -252,6 +257,10 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
   }
   if (options.interaction?.type === 'external' && !options.interaction.loginUrl) {
     problems.push('interaction.loginUrl is required when interaction.type is "external"');
+  }
+  const remember = options.consent?.rememberForPublicClients;
+  if (remember !== undefined && typeof remember !== 'boolean') {
+    problems.push('consent.rememberForPublicClients must be true or false');
   }
 
   problems.push(...validateRateLimitOptions(options.rateLimit));

@@ -407,6 +407,8 @@ export async function obtainCode(
       : await browser.navigate(action, { form: { csrf: form.csrf, decision: 'approve' } });
   }
   if (!step.location) throw new Error('the server never redirected to the client');
+  // Sign-in replaced the binding cookie; the scans for secrets in clear look for it too.
+  recordInteraction(secrets, browser, step.url);
   const redirect = new URL(step.location);
   const code = redirect.searchParams.get('code');
   if (!code) throw new Error(`no code in ${redirect.toString()}`);

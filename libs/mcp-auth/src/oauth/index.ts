@@ -7,3 +7,4 @@ export * from './scope';
 export * from './issuer';
 export * from './basic-auth';
 export * from './oauth-endpoints-exception.filter';
+export * from './prompt';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
 import { isValidCodeChallenge } from '../../oauth/pkce';
+import { parsePrompt, type PromptValue } from '../../oauth/prompt';
 import { matchRedirectUri } from '../../oauth/redirect-uri';
 import { RequestParameters } from '../../oauth/request-parameters';
 import { canonicalizeResourceUri } from '../../oauth/resource-uri';
@@ -28,6 +29,8 @@ export interface ValidatedAuthorizationRequest {
   resource: string;
   state: string | null;
   codeChallenge: string;
+  /** What the client asked of the interaction (`prompt`, OIDC Core §3.1.2.1). */
+  prompt: PromptValue[];
 }
 
 /**
@@ -131,7 +134,7 @@ export class AuthorizationRequestValidator {
   private checkRest(
     params: RequestParameters,
     client: ClientRecord,
-  ): Pick<ValidatedAuthorizationRequest, 'scopes' | 'resource' | 'codeChallenge'> {
+  ): Pick<ValidatedAuthorizationRequest, 'scopes' | 'resource' | 'codeChallenge' | 'prompt'> {
     const responseType = params.required('response_type');
     if (responseType !== 'code') {
       throw OAuthError.unsupportedResponseType('Only response_type=code is supported.');
@@ -156,7 +159,9 @@ export class AuthorizationRequestValidator {
 
     const resource = this.resource(params);
     const scopes = this.scopes(params, client, resource);
-    return { scopes, resource: resource.uri, codeChallenge };
+    // AS-18: SDK clients send prompt=consent with offline_access; it is honoured, not ignored.
+    const prompt = parsePrompt(params.optional('prompt'));
+    return { scopes, resource: resource.uri, codeChallenge, prompt };
   }
 
   /** AS-15: the named resource must be ours; without one, the canonical MCP resource. */

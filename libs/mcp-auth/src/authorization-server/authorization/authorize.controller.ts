@@ -44,10 +44,24 @@ export class AuthorizeController {
     const raw: unknown = request.method === 'GET' ? request.query : request.body;
     try {
       const validated = await this.validator.validate(raw);
+      if (validated.prompt.includes('none') && this.config.interaction.type === 'built-in') {
+        // The built-in pages keep no sign-in between authorizations: nobody is signed in, and
+        // prompt=none forbids asking (OIDC Core §3.1.2.6). A host's own page decides itself.
+        response.set('Cache-Control', 'no-store');
+        response.redirect(
+          302,
+          buildAuthorizationResponseUrl(validated.redirectUri, this.config.issuer, {
+            error: 'login_required',
+            error_description: 'Nobody is signed in and prompt=none forbids asking.',
+            state: validated.state,
+          }),
+        );
+        return;
+      }
       const binding = BrowserBinding.fromRequest(request, this.config.secureCookies);
       const interactionId = await this.authorization.begin(validated, binding.hash);
       if (binding.isNew) {
-        binding.writeCookie(response, this.config.secureCookies, 24 * 3600);
+        binding.writeCookie(response, this.config.secureCookies);
       }
       response.set('Cache-Control', 'no-store');
       response.redirect(302, this.interactionUrl(interactionId));

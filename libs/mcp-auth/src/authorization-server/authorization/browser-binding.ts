@@ -4,6 +4,9 @@ import type { Request, Response } from 'express';
 import { constantTimeEqual, hashSecret } from '../../tokens/secret-hash';
 import { randomToken } from '../../tokens/random-token';
 
+/** Lifetime of the cookie: longer than any interaction, short enough not to track anyone. */
+const COOKIE_MAX_AGE_SECONDS = 24 * 3600;
+
 /**
  * Ties a pending authorization to the browser that started it. The browser holds a random
  * HttpOnly cookie; the request row stores only its hash. Another browser (or a victim lured
@@ -23,8 +26,12 @@ export class BrowserBinding {
 
   /** The browser's binding from its cookie, or a new one when it has none (or a bad one). */
   static fromRequest(request: Request, secure: boolean): BrowserBinding {
-    const existing = BrowserBinding.read(request, secure);
-    return existing ?? new BrowserBinding(randomToken(), true);
+    return BrowserBinding.read(request, secure) ?? BrowserBinding.create();
+  }
+
+  /** A fresh binding: for a browser without one, and at sign-in, replacing the old one. */
+  static create(): BrowserBinding {
+    return new BrowserBinding(randomToken(), true);
   }
 
   /** The browser's existing binding, or undefined. */
@@ -42,7 +49,7 @@ export class BrowserBinding {
   }
 
   /** Sets the cookie on the response (only needed when `isNew`). */
-  writeCookie(response: Response, secure: boolean, maxAgeSeconds: number): void {
+  writeCookie(response: Response, secure: boolean): void {
     response.append(
       'Set-Cookie',
       serializeCookie(BrowserBinding.cookieName(secure), this.secret, {
@@ -50,7 +57,7 @@ export class BrowserBinding {
         secure,
         sameSite: 'lax',
         path: '/',
-        maxAge: maxAgeSeconds,
+        maxAge: COOKIE_MAX_AGE_SECONDS,
       }),
     );
   }

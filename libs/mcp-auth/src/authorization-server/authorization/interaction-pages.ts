@@ -5,8 +5,9 @@ const STYLE = `
 *{box-sizing:border-box}
 body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
   font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1f2328}
-main{width:100%;max-width:26rem;margin:1rem;padding:1.75rem;background:#fff;border-radius:12px;
-  box-shadow:0 1px 3px rgba(0,0,0,.12),0 8px 24px rgba(0,0,0,.06)}
+main{width:100%;max-width:26rem;min-width:0;margin:1rem;padding:1.75rem;background:#fff;
+  border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.12),0 8px 24px rgba(0,0,0,.06);
+  overflow-wrap:anywhere}
 h1{font-size:1.25rem;margin:0 0 .25rem}
 p{margin:.5rem 0}
 .muted{color:#59636e;font-size:.9rem}
@@ -17,7 +18,8 @@ input[type=text],input[type=password]{width:100%;padding:.6rem .7rem;font-size:1
 input:focus,button:focus{outline:2px solid #0969da;outline-offset:1px}
 ul{padding-left:1.2rem;margin:.5rem 0}
 li{margin:.35rem 0}
-code{font-size:.85rem;background:#f6f8fa;padding:.05rem .3rem;border-radius:4px;word-break:break-all}
+code{font-size:.85rem;background:#f6f8fa;padding:.05rem .3rem;border-radius:4px}
+code.scope{white-space:nowrap;overflow-wrap:normal}
 .actions{display:flex;gap:.75rem;margin-top:1.4rem}
 button{flex:1;padding:.65rem 1rem;font-size:1rem;font-weight:600;border-radius:8px;cursor:pointer;
   border:1px solid #d0d7de;background:#f6f8fa;color:#1f2328}
@@ -87,6 +89,7 @@ export interface ConsentPageModel {
   redirectHost: string;
   /** True when the code goes to a loopback address: any local program could be listening. */
   redirectIsLoopback: boolean;
+  redirectUri: string;
   scopes: { name: string; description: string }[];
   resource: string;
   subjectLabel: string;
@@ -94,10 +97,23 @@ export interface ConsentPageModel {
   csrfToken: string;
 }
 
+/**
+ * A URL or URL-like identifier, escaped, with a line-break opportunity after each `/`: a long
+ * one wraps between path segments rather than mid-word (the card's `overflow-wrap: anywhere`
+ * only steps in for a single segment wider than the card).
+ */
+function breakableUrl(value: string): string {
+  return escapeHtml(value).replaceAll('/', '/<wbr>');
+}
+
 export function renderConsentPage(model: ConsentPageModel): string {
+  // Scope names are tokens: never split (`offline_access`, not `o` / `ffline_access`).
   const scopes = model.scopes.length
     ? `<ul>${model.scopes
-        .map((s) => `<li>${escapeHtml(s.description)} <code>${escapeHtml(s.name)}</code></li>`)
+        .map(
+          (s) =>
+            `<li>${escapeHtml(s.description)} <code class="scope">${escapeHtml(s.name)}</code></li>`,
+        )
         .join('')}</ul>`
     : '<p>No specific permissions.</p>';
   return layout(
@@ -106,13 +122,14 @@ export function renderConsentPage(model: ConsentPageModel): string {
 <p class="muted">Signed in as ${escapeHtml(model.subjectLabel)}</p>
 <p><strong>${escapeHtml(model.clientName)}</strong> is asking to use ${escapeHtml(model.serviceName)} on your behalf:</p>
 ${scopes}
-<p class="muted">Access is for <code>${escapeHtml(model.resource)}</code>. You will be sent back to <strong>${escapeHtml(model.redirectHost)}</strong>.</p>
+<p class="muted">Access is for <code>${breakableUrl(model.resource)}</code>. You will be sent back to <strong>${escapeHtml(model.redirectHost)}</strong>.</p>
 ${
   model.redirectIsLoopback
     ? '<p class="error">This application runs on your own computer. Approve only if you just started it yourself.</p>'
     : ''
 }
-<p class="muted">Client ID: <code>${escapeHtml(model.clientId)}</code></p>
+<p class="muted">Redirect URI: <code>${breakableUrl(model.redirectUri)}</code></p>
+<p class="muted">Client ID: <code>${breakableUrl(model.clientId)}</code></p>
 <form method="post" action="${escapeHtml(model.action)}">
 <input type="hidden" name="csrf" value="${escapeHtml(model.csrfToken)}">
 <div class="actions">

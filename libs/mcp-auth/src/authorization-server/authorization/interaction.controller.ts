@@ -84,8 +84,9 @@ export class InteractionController implements OnModuleInit {
         this.sendLogin(response, 200, id, interaction, binding);
         return;
       }
+      // Skipped only for a client that authenticates, unless prompt=consent (RFC 8252 §8.6).
       if (await this.authorization.hasConsent(interaction, interaction.subject)) {
-        await this.finish(response, () =>
+        await this.finish(id, request, response, () =>
           this.authorization.completeAuthorization(id, { subject: interaction.subject as string }),
         );
         return;
@@ -123,11 +124,21 @@ export class InteractionController implements OnModuleInit {
         });
         return;
       }
-      if (!(await this.authorization.recordSignIn(id, owner.subject))) {
-        this.expired(response);
+      // Session fixation: the cookie this browser had before signing in (whoever chose it)
+      // continues nothing afterwards; the interaction moves to a fresh one in the same statement.
+      const rotated = BrowserBinding.create();
+      const signedIn = await this.authorization.recordSignIn(
+        id,
+        { subject: owner.subject, displayName: owner.displayName || username },
+        { current: binding.hash, next: rotated.hash },
+      );
+      if (!signedIn) {
+        await this.notPending(id, request, response);
         return;
       }
-      // Post/redirect/get: the consent page (or the client) comes from a fresh GET.
+      rotated.writeCookie(response, this.config.secureCookies);
+      // Post/redirect/get: the consent page (or the client) comes from a fresh GET, whose CSRF
+      // token is keyed with the new cookie.
       response.set('Cache-Control', 'no-store');
       response.redirect(303, `${this.config.endpoints.interaction}/${id}`);
     } catch (error) {
@@ -152,11 +163,11 @@ export class InteractionController implements OnModuleInit {
       const decision = safeOptional(form, 'decision');
       if (decision === 'approve') {
         const subject = interaction.subject;
-        await this.finish(response, () =>
+        await this.finish(id, request, response, () =>
           this.authorization.completeAuthorization(id, { subject }),
         );
       } else if (decision === 'deny') {
-        await this.finish(response, () => this.authorization.denyAuthorization(id));
+        await this.finish(id, request, response, () => this.authorization.denyAuthorization(id));
       } else {
         this.page(response, 400, 'Invalid request', 'Choose Approve or Deny.');
       }
@@ -208,7 +219,7 @@ export class InteractionController implements OnModuleInit {
     }
     const loaded = await this.authorization.loadInteraction(id);
     if (!loaded) {
-      this.expired(response);
+      await this.notPending(id, request, response);
       return undefined;
     }
     const binding = BrowserBinding.read(request, this.config.secureCookies);
@@ -225,6 +236,8 @@ export class InteractionController implements OnModuleInit {
   }
 
   private async finish(
+    id: string,
+    request: Request,
     response: Response,
     complete: () => Promise<{ redirectUrl: string }>,
   ): Promise<void> {
@@ -234,7 +247,7 @@ export class InteractionController implements OnModuleInit {
       response.redirect(303, redirectUrl);
     } catch (error) {
       if (error instanceof InteractionNotFoundError) {
-        this.expired(response);
+        await this.notPending(id, request, response);
         return;
       }
       if (isDatabaseUnavailableError(error)) {
@@ -286,9 +299,10 @@ export class InteractionController implements OnModuleInit {
           clientId: interaction.clientId,
           redirectHost,
           redirectIsLoopback: LOOPBACK_HOSTS.has(redirect.hostname),
+          redirectUri: interaction.redirectUri,
           scopes: interaction.scopes,
           resource: interaction.resource,
-          subjectLabel: interaction.subject ?? '',
+          subjectLabel: interaction.subjectDisplayName ?? interaction.subject ?? '',
           action: `${this.config.endpoints.interaction}/${id}/consent`,
           csrfToken: binding.csrfToken(hashSecret(id), 'consent'),
         }),
@@ -301,6 +315,26 @@ export class InteractionController implements OnModuleInit {
       (interaction.type === 'built-in' && interaction.serviceName) ||
       new URL(this.config.issuer).host
     );
+  }
+
+  /**
+   * The interaction is not pending. The browser that answered it (back button, a second
+   * Approve) learns it was already answered; any other browser learns nothing more than
+   * "unknown or expired".
+   */
+  private async notPending(id: string, request: Request, response: Response): Promise<void> {
+    const answered = await this.authorization.answeredBrowserBinding(id);
+    const binding = BrowserBinding.read(request, this.config.secureCookies);
+    if (answered !== null && binding?.matches(answered)) {
+      this.page(
+        response,
+        400,
+        'Already answered',
+        'You already approved or denied this request. Return to the application; to connect again, start from there.',
+      );
+      return;
+    }
+    this.expired(response);
   }
 
   private expired(response: Response): void {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { McpAuthConfig } from '../../mcp-auth.config';
+import type { PromptValue } from '../../oauth/prompt';
 import { isSubset } from '../../oauth/scope';
 import {
   AuthorizationCodeStore,
@@ -8,9 +9,14 @@ import {
 import {
   type AuthorizationRequestRecord,
   AuthorizationRequestStore,
+  type BrowserBindingRotation,
   InjectAuthorizationRequestStore,
 } from '../../storage/authorization-request-store.interface';
-import { ClientStore, InjectClientStore } from '../../storage/client-store.interface';
+import {
+  type ClientRecord,
+  ClientStore,
+  InjectClientStore,
+} from '../../storage/client-store.interface';
 import { ConsentStore, InjectConsentStore } from '../../storage/consent-store.interface';
 import { GrantStore, InjectGrantStore } from '../../storage/grant-store.interface';
 import { randomToken } from '../../tokens/random-token';
@@ -22,12 +28,29 @@ import type { ValidatedAuthorizationRequest } from './authorization-request.vali
 export interface PendingInteraction {
   clientId: string;
   clientName: string | null;
+  /**
+   * The client does not authenticate (`token_endpoint_auth_method: none`): anyone can present
+   * its client_id (RFC 8252 §8.6), so its name proves nothing and its consent is asked for
+   * every time (unless `consent.rememberForPublicClients`).
+   */
+  publicClient: boolean;
   /** Where the code will go; show its host so the user sees who receives access (AS-17). */
   redirectUri: string;
   scopes: { name: string; description: string }[];
   resource: string;
+  /**
+   * The client's `prompt` (OIDC Core §3.1.2.1). A host's own page must honour it:
+   * - `login`: sign the user in again, even with a live session;
+   * - `consent`: ask for consent even when it is remembered (`hasConsent` then says false);
+   * - `none`: show nothing. With a signed-in user call `completeAuthorization` (it answers
+   *   `consent_required` itself when consent would have to be asked), otherwise
+   *   `denyAuthorization` with `login_required`.
+   */
+  prompt: PromptValue[];
   /** Set once someone signed in on this interaction. */
   subject: string | null;
+  /** How the built-in consent page names the signed-in user. */
+  subjectDisplayName: string | null;
   expiresAt: Date;
 }
 
@@ -37,7 +60,11 @@ export interface AuthorizationResult {
   subject: string;
   /** Scopes the user approved; must be among those requested. Default: all requested. */
   scopes?: string[];
-  /** Remember the approval so the same client is not asked again for these scopes. Default true. */
+  /**
+   * Remember the approval so the same client is not asked again for these scopes. Default
+   * true; it takes effect only for clients that authenticate, or for every client with
+   * `consent.rememberForPublicClients`.
+   */
   rememberConsent?: boolean;
 }
 
@@ -79,6 +106,7 @@ export class McpAuthorizationService {
       state: request.state,
       codeChallenge: request.codeChallenge,
       codeChallengeMethod: 'S256',
+      prompt: request.prompt,
       browserBindingHash,
       expiresAt: new Date(Date.now() + this.config.interactionTtl * 1000),
     });
@@ -100,33 +128,63 @@ export class McpAuthorizationService {
     const interaction: PendingInteraction = {
       clientId: request.clientId,
       clientName: client?.clientName ?? null,
+      publicClient: isPublic(client),
       redirectUri: request.redirectUri,
       scopes: request.scopes.map((name) => ({
         name,
         description: this.config.scopes[name] ?? name,
       })),
       resource: request.resource,
+      prompt: request.prompt,
       subject: request.subject,
+      subjectDisplayName: request.subjectDisplayName,
       expiresAt: request.expiresAt,
     };
     return { interaction, browserBindingHash: request.browserBindingHash };
   }
 
-  /** Records who signed in. False when the interaction is gone. */
-  recordSignIn(interactionId: string, subject: string): Promise<boolean> {
-    return this.requests.setSubject(hashSecret(interactionId), subject);
+  /**
+   * Records who signed in and moves the interaction (and the browser's other pending ones)
+   * from the browser binding it had to a fresh one, whose cookie the caller then sets: a
+   * binding value fixed before sign-in is worthless after it. False, changing nothing, when
+   * the interaction is gone or bound to another browser.
+   */
+  recordSignIn(
+    interactionId: string,
+    owner: { subject: string; displayName?: string | null },
+    browserBinding: BrowserBindingRotation,
+  ): Promise<boolean> {
+    return this.requests.recordSignIn(
+      hashSecret(interactionId),
+      { subject: owner.subject, displayName: owner.displayName ?? null },
+      browserBinding,
+    );
   }
 
-  /** Whether the user already approved every scope of this interaction for its client. */
+  /**
+   * Whether remembered consent lets this interaction skip the consent step: the client
+   * authenticates (or `consent.rememberForPublicClients`), the request did not say
+   * `prompt=consent`, and the user approved every requested scope for this client before.
+   */
   async hasConsent(interaction: PendingInteraction, subject: string): Promise<boolean> {
-    const consent = await this.consents.find(subject, interaction.clientId);
-    return (
-      consent !== null &&
-      isSubset(
-        interaction.scopes.map((s) => s.name),
-        consent.scopes,
-      )
+    return this.consentCovers(
+      interaction.clientId,
+      interaction.publicClient,
+      interaction.prompt,
+      subject,
+      interaction.scopes.map((s) => s.name),
     );
+  }
+
+  /**
+   * The browser-binding hash of an interaction that was already answered (approved, denied
+   * or otherwise finished) and not yet purged; null when it is unknown or still pending. Lets
+   * a page tell the browser that answered it "already answered" instead of "expired".
+   */
+  async answeredBrowserBinding(interactionId: string): Promise<string | null> {
+    if (!isInteractionId(interactionId)) return null;
+    const request = await this.requests.findConsumed(hashSecret(interactionId));
+    return request?.browserBindingHash ?? null;
   }
 
   /**
@@ -147,7 +205,21 @@ export class McpAuthorizationService {
       // Narrowing is the user's right; widening past the request is a host bug.
       throw new Error('completeAuthorization: scopes must be among those requested');
     }
-    if (result.rememberConsent !== false) {
+    const publicClient = isPublic(await this.clients.findById(request.clientId));
+    if (
+      request.prompt.includes('none') &&
+      !(await this.consentCovers(request.clientId, publicClient, [], result.subject, scopes))
+    ) {
+      // prompt=none: a code only on consent given before; nobody may have been asked now.
+      return {
+        redirectUrl: buildAuthorizationResponseUrl(request.redirectUri, this.config.issuer, {
+          error: 'consent_required',
+          error_description: 'The user has not approved this client; prompt=none forbids asking.',
+          state: request.state,
+        }),
+      };
+    }
+    if (result.rememberConsent !== false && this.remembersConsent(publicClient)) {
       await this.consents.remember(result.subject, request.clientId, scopes);
     }
     const grant = await this.grants.createGrant({
@@ -187,7 +259,7 @@ export class McpAuthorizationService {
   async denyAuthorization(
     interactionId: string,
     reason: {
-      error?: 'access_denied' | 'login_required' | 'consent_required';
+      error?: 'access_denied' | 'login_required' | 'consent_required' | 'interaction_required';
       description?: string;
     } = {},
   ): Promise<{ redirectUrl: string }> {
@@ -203,9 +275,33 @@ export class McpAuthorizationService {
   }
 
   private async findRequest(interactionId: string): Promise<AuthorizationRequestRecord | null> {
-    if (typeof interactionId !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(interactionId)) {
-      return null;
-    }
+    if (!isInteractionId(interactionId)) return null;
     return this.requests.findActive(hashSecret(interactionId));
   }
+
+  /** RFC 8252 §8.6: consent is remembered only for clients whose identity is proven. */
+  private remembersConsent(publicClient: boolean): boolean {
+    return !publicClient || this.config.consent.rememberForPublicClients;
+  }
+
+  private async consentCovers(
+    clientId: string,
+    publicClient: boolean,
+    prompt: readonly PromptValue[],
+    subject: string,
+    scopes: string[],
+  ): Promise<boolean> {
+    if (prompt.includes('consent') || !this.remembersConsent(publicClient)) return false;
+    const consent = await this.consents.find(subject, clientId);
+    return consent !== null && isSubset(scopes, consent.scopes);
+  }
+}
+
+function isInteractionId(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{43}$/.test(value);
+}
+
+/** A client that is gone counts as public: nothing about it is proven. */
+function isPublic(client: Pick<ClientRecord, 'tokenEndpointAuthMethod'> | null): boolean {
+  return client === null || client.tokenEndpointAuthMethod === 'none';
 }

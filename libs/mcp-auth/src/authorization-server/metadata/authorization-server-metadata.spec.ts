@@ -26,6 +26,11 @@ describe('buildAuthorizationServerMetadata', () => {
     expect(metadata).not.toHaveProperty('registration_endpoint');
   });
 
+  it('AS-18: advertises the prompt values the authorization endpoint honours', () => {
+    const metadata = buildAuthorizationServerMetadata(new McpAuthConfig(options));
+    expect(metadata.prompt_values_supported).toEqual(['none', 'login', 'consent']);
+  });
+
   it('is deeply frozen, so no request handler can change what every client sees', () => {
     const metadata = buildAuthorizationServerMetadata(new McpAuthConfig(options));
     expect(Object.isFrozen(metadata)).toBe(true);

@@ -1,4 +1,5 @@
 import type { McpAuthConfig } from '../../mcp-auth.config';
+import { PROMPT_VALUES_SUPPORTED, type PromptValue } from '../../oauth/prompt';
 import type { TokenEndpointAuthMethod } from '../../storage/client-store.interface';
 
 /** Paths of the documents served at the origin root, whatever the route prefix. */
@@ -34,6 +35,8 @@ export interface AuthorizationServerMetadata {
   readonly revocation_endpoint_auth_methods_supported: readonly TokenEndpointAuthMethod[];
   readonly introspection_endpoint_auth_methods_supported: readonly TokenEndpointAuthMethod[];
   readonly authorization_response_iss_parameter_supported: true;
+  /** OIDC Discovery 1.0 §3 name, also read by OAuth clients that send `prompt`. */
+  readonly prompt_values_supported: readonly PromptValue[];
 }
 
 /**
@@ -78,6 +81,8 @@ export function buildAuthorizationServerMetadata(
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     // AS-16: the authorization endpoint always sends `iss`, error responses included.
     authorization_response_iss_parameter_supported: true,
+    // AS-18: `prompt` is honoured (SDK clients send prompt=consent with offline_access).
+    prompt_values_supported: [...PROMPT_VALUES_SUPPORTED],
   };
   return deepFreeze(metadata);
 }

@@ -2,6 +2,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 @Entity({ name: 'mcp_auth_authorization_requests' })
 @Index('mcp_auth_authorization_requests_expires_at_idx', ['expiresAt'])
+@Index('mcp_auth_authorization_requests_browser_binding_idx', ['issuer', 'browserBindingHash'])
 export class AuthorizationRequestEntity {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_authorization_requests_pkey' })
   issuer!: string;
@@ -37,11 +38,17 @@ export class AuthorizationRequestEntity {
   @Column({ name: 'code_challenge_method', type: 'text' })
   codeChallengeMethod!: string;
 
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  prompt!: string[];
+
   @Column({ name: 'browser_binding_hash', type: 'text' })
   browserBindingHash!: string;
 
   @Column({ type: 'text', nullable: true })
   subject!: string | null;
+
+  @Column({ name: 'subject_display_name', type: 'text', nullable: true })
+  subjectDisplayName!: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

@@ -1,9 +1,13 @@
 import { McpAuthInitialSchema1763900000000 } from './1763900000000-initial-schema';
+import { McpAuthAuthorizationRequestPrompt1796422273835 } from './1796422273835-authorization-request-prompt';
 
-export { McpAuthInitialSchema1763900000000 };
+export { McpAuthInitialSchema1763900000000, McpAuthAuthorizationRequestPrompt1796422273835 };
 
 /**
  * The module's migrations in order. Listed as classes, not a glob, so the compiler, swc and
  * jest all see the same list, and a host can spread them into its own DataSource.
  */
-export const MCP_AUTH_MIGRATIONS = [McpAuthInitialSchema1763900000000] as const;
+export const MCP_AUTH_MIGRATIONS = [
+  McpAuthInitialSchema1763900000000,
+  McpAuthAuthorizationRequestPrompt1796422273835,
+] as const;

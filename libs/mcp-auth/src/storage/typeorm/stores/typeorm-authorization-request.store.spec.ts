@@ -18,7 +18,9 @@ describe.each(DATABASE_TARGETS)('AuthorizationRequestStore contract ($name)', (t
   });
   afterAll(() => db.close());
 
-  async function newRequest(): Promise<string> {
+  async function newRequest(
+    overrides: { browserBindingHash?: string; prompt?: ('none' | 'login' | 'consent')[] } = {},
+  ): Promise<string> {
     const idHash = randomBytes(32).toString('base64url');
     await store.create({
       idHash,
@@ -30,11 +32,16 @@ describe.each(DATABASE_TARGETS)('AuthorizationRequestStore contract ($name)', (t
       state: '<script>alert(1)</script>',
       codeChallenge: 'c'.repeat(43),
       codeChallengeMethod: 'S256',
-      browserBindingHash: 'binding',
+      prompt: overrides.prompt ?? [],
+      browserBindingHash: overrides.browserBindingHash ?? 'binding',
       expiresAt: new Date(Date.now() + 60_000),
     });
     return idHash;
   }
+  const rotation = (current = 'binding') => ({
+    current,
+    next: randomBytes(32).toString('base64url'),
+  });
 
   it('finds an active request and records the signed-in subject', async () => {
     const idHash = await newRequest();
@@ -42,10 +49,75 @@ describe.each(DATABASE_TARGETS)('AuthorizationRequestStore contract ($name)', (t
       clientId: 'client-1',
       redirectUriProvided: false,
       state: '<script>alert(1)</script>',
+      prompt: [],
+      subject: null,
+      subjectDisplayName: null,
+    });
+    expect(
+      await store.recordSignIn(idHash, { subject: 'alice', displayName: 'Alice' }, rotation()),
+    ).toBe(true);
+    expect(await store.findActive(idHash)).toMatchObject({
+      subject: 'alice',
+      subjectDisplayName: 'Alice',
+    });
+  });
+
+  it('keeps the prompt values the client sent', async () => {
+    const idHash = await newRequest({ prompt: ['login', 'consent'] });
+    expect((await store.findActive(idHash))?.prompt).toEqual(['login', 'consent']);
+  });
+
+  it('sign-in moves every pending request of the browser to the new binding, in one statement', async () => {
+    const browser = randomBytes(32).toString('base64url');
+    const signedIn = await newRequest({ browserBindingHash: browser });
+    const otherTab = await newRequest({ browserBindingHash: browser });
+    const otherBrowser = await newRequest({ browserBindingHash: 'someone-else' });
+    const next = rotation(browser);
+    expect(await store.recordSignIn(signedIn, { subject: 'alice', displayName: null }, next)).toBe(
+      true,
+    );
+    expect(await store.findActive(signedIn)).toMatchObject({
+      browserBindingHash: next.next,
+      subject: 'alice',
+    });
+    // The other tab follows the browser's new cookie but nobody signed in there yet.
+    expect(await store.findActive(otherTab)).toMatchObject({
+      browserBindingHash: next.next,
+      subject: null,
+      subjectDisplayName: null,
+    });
+    expect((await store.findActive(otherBrowser))?.browserBindingHash).toBe('someone-else');
+  });
+
+  it('a sign-in presenting another binding changes nothing', async () => {
+    const idHash = await newRequest();
+    expect(
+      await store.recordSignIn(
+        idHash,
+        { subject: 'mallory', displayName: null },
+        rotation('attacker'),
+      ),
+    ).toBe(false);
+    expect(await store.findActive(idHash)).toMatchObject({
+      browserBindingHash: 'binding',
       subject: null,
     });
-    expect(await store.setSubject(idHash, 'alice')).toBe(true);
-    expect((await store.findActive(idHash))?.subject).toBe('alice');
+  });
+
+  it('findConsumed tells an answered request from a pending or unknown one, even after expiry', async () => {
+    const idHash = await newRequest();
+    expect(await store.findConsumed(idHash)).toBeNull();
+    expect(await store.findConsumed(randomBytes(32).toString('base64url'))).toBeNull();
+    await store.consume(idHash);
+    expect(await store.findConsumed(idHash)).toMatchObject({ browserBindingHash: 'binding' });
+    await db.dataSource.query(
+      `UPDATE mcp_auth_authorization_requests SET expires_at = now() - interval '1 second'
+       WHERE id_hash = $1`,
+      [idHash],
+    );
+    expect(await store.findConsumed(idHash)).not.toBeNull();
+    const other = new TypeOrmAuthorizationRequestStore(db.dataSource, 'https://other.example.com');
+    expect(await other.findConsumed(idHash)).toBeNull();
   });
 
   it('20 concurrent completions of one interaction: exactly one wins', async () => {
@@ -53,7 +125,9 @@ describe.each(DATABASE_TARGETS)('AuthorizationRequestStore contract ($name)', (t
     const results = await Promise.all(Array.from({ length: 20 }, () => store.consume(idHash)));
     expect(results.filter((r) => r !== null)).toHaveLength(1);
     expect(await store.findActive(idHash)).toBeNull();
-    expect(await store.setSubject(idHash, 'mallory')).toBe(false);
+    expect(
+      await store.recordSignIn(idHash, { subject: 'mallory', displayName: null }, rotation()),
+    ).toBe(false);
   });
 
   it('respects expiry at the database clock', async () => {
