@@ -69,6 +69,7 @@ describe('The sample server process', () => {
     server = await start();
     const health = await fetch(`${issuer}/health`);
     expect(health.status).toBe(200);
+    expect(health.headers.get('x-powered-by')).toBeNull();
     expect(await health.json()).toMatchObject({
       status: 'ok',
       info: { database: { status: 'up' } },

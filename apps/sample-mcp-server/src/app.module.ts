@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   createPostgresDataSource,
+  EmbeddedDatabaseLockedError,
   MCP_AUTH_MIGRATIONS,
   McpAuthModule,
   type McpAuthModuleOptions,
@@ -39,6 +40,8 @@ export class AppModule {
             // Fail fast: an orchestrator restarts us; a long retry loop only hides the outage.
             retryAttempts: 2,
             retryDelay: 1000,
+            // Another process has the embedded database open: retrying cannot help.
+            toRetry: (error: unknown) => !(error instanceof EmbeddedDatabaseLockedError),
           }),
           // Real Postgres when DATABASE_URL is set, otherwise the embedded database on disk.
           dataSourceFactory: async (options) =>
@@ -64,6 +67,8 @@ export class AppModule {
               offline_access: 'Stay connected without signing in again',
             },
             clients: config.staticClients as StaticClientOptions[],
+            // Signing keys are stored encrypted when set (required in production by the config).
+            tokens: { keyEncryptionSecret: config.keyEncryptionSecret },
             interaction: { type: 'built-in', serviceName: 'Sample MCP server' },
             migrationsRun: true,
             ...authOverrides,

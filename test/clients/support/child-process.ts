@@ -127,3 +127,21 @@ export function childNpmEnvironment(): NodeJS.ProcessEnv {
   }
   return env;
 }
+
+/**
+ * For a process expected to end by itself (e.g. to refuse to start): its exit code, or
+ * 'ready' (after stopping it) if `ready` appears in its output first.
+ */
+export async function exitedOrReady(
+  running: RunningChild,
+  ready: RegExp,
+  timeoutMs: number,
+): Promise<number | string> {
+  const seen = running.waitFor(ready, timeoutMs).then(
+    () => 'ready',
+    () => undefined,
+  );
+  const outcome = await Promise.race([running.exited, seen.then((s) => s ?? running.exited)]);
+  if (outcome === 'ready') await running.stop();
+  return outcome;
+}

@@ -1,5 +1,7 @@
 import { loadAppConfig } from './app-config';
 
+const SECRET = 'k'.repeat(32);
+
 describe('loadAppConfig', () => {
   it('has working defaults', () => {
     expect(loadAppConfig({})).toMatchObject({
@@ -36,6 +38,87 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig({ MCP_ALLOWED_ORIGINS: 'https://app.example.com/path' })).toThrow(
       /MCP_ALLOWED_ORIGINS/,
     );
+  });
+
+  it('reads the signing-key encryption secret, refusing one that is too short without echoing it', () => {
+    expect(loadAppConfig({}).keyEncryptionSecret).toBeUndefined();
+    expect(loadAppConfig({ MCP_AUTH_KEY_ENCRYPTION_SECRET: SECRET }).keyEncryptionSecret).toBe(
+      SECRET,
+    );
+    const short = 'short-secret-of-31-characters!!';
+    expect(() => loadAppConfig({ MCP_AUTH_KEY_ENCRYPTION_SECRET: short })).toThrow(
+      /MCP_AUTH_KEY_ENCRYPTION_SECRET must be at least 32 characters.*got 31/,
+    );
+    expect(() => loadAppConfig({ MCP_AUTH_KEY_ENCRYPTION_SECRET: short })).not.toThrow(short);
+  });
+
+  describe('in production (NODE_ENV=production)', () => {
+    const PRODUCTION = {
+      NODE_ENV: 'production',
+      DEMO_PASSWORD: 'a password of my own',
+      MCP_AUTH_KEY_ENCRYPTION_SECRET: SECRET,
+    };
+
+    it('boots with a password of its own and a key-encryption secret', () => {
+      expect(loadAppConfig(PRODUCTION)).toMatchObject({
+        production: true,
+        demoPassword: 'a password of my own',
+        keyEncryptionSecret: SECRET,
+      });
+    });
+
+    it('refuses the default demo password, naming DEMO_PASSWORD', () => {
+      for (const password of [undefined, 'demo-password']) {
+        expect(() => loadAppConfig({ ...PRODUCTION, DEMO_PASSWORD: password })).toThrow(
+          /DEMO_PASSWORD must be set to a password of your own in production/,
+        );
+      }
+    });
+
+    it('refuses to run without a key-encryption secret, or with a short one', () => {
+      for (const secret of [undefined, '']) {
+        expect(() =>
+          loadAppConfig({ ...PRODUCTION, MCP_AUTH_KEY_ENCRYPTION_SECRET: secret }),
+        ).toThrow(/MCP_AUTH_KEY_ENCRYPTION_SECRET must be set in production/);
+      }
+      expect(() =>
+        loadAppConfig({ ...PRODUCTION, MCP_AUTH_KEY_ENCRYPTION_SECRET: 'x'.repeat(31) }),
+      ).toThrow(/MCP_AUTH_KEY_ENCRYPTION_SECRET must be at least 32 characters/);
+    });
+
+    it('names both missing secrets in one list', () => {
+      expect(() => loadAppConfig({ NODE_ENV: 'production' })).toThrow(
+        /Invalid configuration:\n {2}- DEMO_PASSWORD[^\n]*\n {2}- MCP_AUTH_KEY_ENCRYPTION_SECRET/,
+      );
+    });
+  });
+
+  it('checks ISSUER_URL by the module’s rules, in the same list as every other problem', () => {
+    for (const [issuer, problem] of [
+      ['https://mcp.example.com/mcp', /must not contain a path/],
+      ['https://mcp.example.com/', /must not end with a slash/],
+      ['http://mcp.example.com', /must use https/],
+      ['ftp://mcp.example.com', /must use https/],
+      ['mcp.example.com', /not an absolute URL/],
+    ] as const) {
+      expect(() => loadAppConfig({ ISSUER_URL: issuer, PORT: 'eighty' })).toThrow(
+        new RegExp(
+          `PORT must be a TCP port[\\s\\S]*\\n {2}- ISSUER_URL must be the bare origin.*${problem.source}`,
+        ),
+      );
+    }
+    expect(loadAppConfig({ ISSUER_URL: 'https://mcp.example.com' }).issuerUrl).toBe(
+      'https://mcp.example.com',
+    );
+  });
+
+  it('does not echo an ISSUER_URL, which may carry credentials', () => {
+    expect(() =>
+      loadAppConfig({ ISSUER_URL: 'https://user:hunter2hunter2@mcp.example.com' }),
+    ).toThrow(/ISSUER_URL[^]*must not contain user information/);
+    expect(() =>
+      loadAppConfig({ ISSUER_URL: 'https://user:hunter2hunter2@mcp.example.com' }),
+    ).not.toThrow(/hunter2/);
   });
 
   it('refuses a static client list that is not an array', () => {

@@ -1,3 +1,5 @@
+import { validateIssuer } from '@app/mcp-auth';
+
 /** The sample server's configuration, read once from the environment and checked at boot. */
 export interface AppConfig {
   port: number;
@@ -10,19 +12,25 @@ export interface AppConfig {
   staticClients: unknown[];
   /** Browser origins allowed to call /mcp (RS-11: DNS-rebinding protection); the issuer's own always is. */
   allowedOrigins: string[];
+  /** Encrypts the signing keys at rest (`tokens.keyEncryptionSecret`); required in production. */
+  keyEncryptionSecret: string | undefined;
   production: boolean;
 }
 
 export const DEFAULT_DEMO_USERNAME = 'demo';
 export const DEFAULT_DEMO_PASSWORD = 'demo-password';
+/** The module's minimum for `tokens.keyEncryptionSecret`. */
+export const MIN_KEY_ENCRYPTION_SECRET_LENGTH = 32;
 
 /** Reads the environment; throws one error listing every problem so the operator fixes all at once. */
 export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const problems: string[] = [];
+  const production = env.NODE_ENV === 'production';
 
   const portText = env.PORT ?? '3000';
   const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
+  const portValid = /^\d+$/.test(portText) && port >= 1 && port <= 65535;
+  if (!portValid) {
     problems.push(`PORT must be a TCP port number (1-65535), got "${portText}"`);
   }
 
@@ -46,6 +54,26 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const demoPassword = env.DEMO_PASSWORD ?? DEFAULT_DEMO_PASSWORD;
   if (!demoUsername.trim()) problems.push('DEMO_USERNAME must not be empty');
   if (demoPassword.length < 8) problems.push('DEMO_PASSWORD must be at least 8 characters');
+  // The default password is published in the README: anyone could sign in with it.
+  if (production && demoPassword === DEFAULT_DEMO_PASSWORD) {
+    problems.push(
+      `DEMO_PASSWORD must be set to a password of your own in production (NODE_ENV=production): the default "${DEFAULT_DEMO_PASSWORD}" is public`,
+    );
+  }
+
+  // Never echo the secret itself: only whether it is there and long enough.
+  const keyEncryptionSecret = env.MCP_AUTH_KEY_ENCRYPTION_SECRET || undefined;
+  if (keyEncryptionSecret === undefined) {
+    if (production) {
+      problems.push(
+        `MCP_AUTH_KEY_ENCRYPTION_SECRET must be set in production (NODE_ENV=production): at least ${MIN_KEY_ENCRYPTION_SECRET_LENGTH} characters of random data (e.g. openssl rand -base64 32), which encrypt the signing keys stored in the database`,
+      );
+    }
+  } else if (keyEncryptionSecret.length < MIN_KEY_ENCRYPTION_SECRET_LENGTH) {
+    problems.push(
+      `MCP_AUTH_KEY_ENCRYPTION_SECRET must be at least ${MIN_KEY_ENCRYPTION_SECRET_LENGTH} characters of random data (e.g. openssl rand -base64 32), got ${keyEncryptionSecret.length}`,
+    );
+  }
 
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -53,10 +81,17 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
 
   const allowedOrigins: string[] = [];
-  try {
+  // The module's own rules, checked here so that a bad issuer joins this list instead of
+  // failing later inside Nest with a stack trace. An issuer derived from a bad PORT would only
+  // repeat that problem. The value is not echoed: it could carry user:password@.
+  const issuerChecked = env.ISSUER_URL !== undefined || portValid;
+  const issuerProblems = issuerChecked ? validateIssuer(issuerUrl) : [];
+  if (issuerProblems.length) {
+    problems.push(
+      `ISSUER_URL must be the bare origin clients reach the server at, such as https://mcp.example.com: ${issuerProblems.join('; ')}`,
+    );
+  } else if (issuerChecked) {
     allowedOrigins.push(new URL(issuerUrl).origin);
-  } catch {
-    problems.push(`ISSUER_URL must be an absolute URL such as https://mcp.example.com`);
   }
   for (const origin of (env.MCP_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim())) {
     if (!origin) continue;
@@ -87,6 +122,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     demoPassword,
     staticClients,
     allowedOrigins,
-    production: env.NODE_ENV === 'production',
+    keyEncryptionSecret,
+    production,
   };
 }

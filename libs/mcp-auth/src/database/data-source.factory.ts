@@ -1,6 +1,8 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { openEmbeddedDatabase } from './embedded-database';
 
+export { EmbeddedDatabaseLockedError } from './embedded-database.lock';
+
 /** Where the database is: a Postgres URL, or an embedded PGlite directory. */
 export interface DatabaseLocation {
   /** `postgres://…`. When absent the embedded database is used. */
@@ -31,6 +33,19 @@ class EmbeddedDataSource extends DataSource {
     super(options);
   }
 
+  /**
+   * A failed initialization closes the embedded database (and releases its lock): callers
+   * such as TypeOrmModule retry by creating a new DataSource on the same data directory.
+   */
+  override async initialize(): Promise<this> {
+    try {
+      return await super.initialize();
+    } catch (error) {
+      await this.closeEmbedded().catch(() => undefined);
+      throw error;
+    }
+  }
+
   override async destroy(): Promise<void> {
     try {
       if (this.isInitialized) await super.destroy();
@@ -44,6 +59,10 @@ class EmbeddedDataSource extends DataSource {
  * Creates (not yet initialized) a DataSource for a real Postgres when `location.url` is set,
  * otherwise for the embedded PGlite database with a pool of one connection, which is what
  * serializes concurrent transactions correctly on PGlite's single session.
+ *
+ * An embedded data directory is locked while open: PGlite supports one process per directory,
+ * so a second opener gets `EmbeddedDatabaseLockedError` naming the directory and the other
+ * process. `memory://` is never locked.
  * @publicApi
  */
 export async function createPostgresDataSource(
@@ -58,21 +77,16 @@ export async function createPostgresDataSource(
       extra: { max: location.poolSize ?? 10 },
     });
   }
-  const { pglite, pgConfig } = await openEmbeddedDatabase(
+  const embedded = await openEmbeddedDatabase(
     location.embeddedDataDir ?? DEFAULT_EMBEDDED_DATA_DIR,
   );
-  let closed = false;
   return new EmbeddedDataSource(
     {
       ...options,
       type: 'postgres',
       // The PGlite adapter implements node-postgres' connection; TypeORM passes `extra` to the Pool.
-      extra: { ...pgConfig, max: 1 },
+      extra: { ...embedded.pgConfig, max: 1 },
     },
-    async () => {
-      if (closed) return;
-      closed = true;
-      await pglite.close();
-    },
+    () => embedded.close(),
   );
 }
