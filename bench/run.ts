@@ -21,6 +21,7 @@ import {
   isToolResult,
   MCP_HEADERS,
   mint,
+  mintRefreshBodies,
   REDIRECT_URI,
   refreshBody,
   registerClient,
@@ -28,12 +29,13 @@ import {
   TOOL_CALL,
 } from './lib/fixtures';
 import { median, runLoad, type RunResult } from './lib/load';
-import { freePort, startApp, ROOT, type AppProcess } from './lib/processes';
+import { startApp, startBenchAppOn, ROOT, type AppProcess } from './lib/processes';
 import { renderReport, type ScenarioReport } from './lib/report';
 import { alternate, log, SETTINGS, type Variant } from './lib/scenario';
+import { rateLimitStorageScenario } from './rate-limit-storage.scenario';
 
 const ONLY = new Set(
-  (process.env.BENCH_ONLY ?? '1,2,3,4,5,6')
+  (process.env.BENCH_ONLY ?? '1,2,3,4,5,6,7')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -45,14 +47,7 @@ const DB_START = 'mcp_auth_bench_start';
 
 /** A bench app (sample AppModule + BenchController) on its own scratch database. */
 async function startBenchApp(name: string, database: string): Promise<AppProcess> {
-  const url = await freshDatabase(database);
-  const port = await freePort();
-  return startApp({
-    name,
-    script: 'bench/apps/bench-app.js',
-    port,
-    env: { DATABASE_URL: url, ISSUER_URL: `http://127.0.0.1:${port}`, NODE_ENV: 'production' },
-  });
+  return startBenchAppOn(name, await freshDatabase(database));
 }
 
 interface Authorized {
@@ -236,15 +231,8 @@ async function main(): Promise<void> {
       const n = SETTINGS.tokenRequests;
       let refreshBodies: string[] = [];
       let codeBodies: string[] = [];
-      const mintRefresh = async (count: number): Promise<string[]> =>
-        (
-          await mint(app.url, {
-            kind: 'refresh_tokens',
-            count,
-            clientId,
-            redirectUri: REDIRECT_URI,
-          })
-        ).map((m) => refreshBody(clientId, m.refreshToken));
+      const mintRefresh = (count: number): Promise<string[]> =>
+        mintRefreshBodies(app.url, clientId, count);
       const mintCodes = async (count: number): Promise<string[]> =>
         (await mint(app.url, { kind: 'codes', count, clientId, redirectUri: REDIRECT_URI })).map(
           (m) => codeBody(clientId, m),
@@ -395,6 +383,11 @@ async function main(): Promise<void> {
   if (ONLY.has('6')) {
     log('Scenario 6: start time and memory, embedded database vs Postgres');
     reports.push(await startupScenario());
+  }
+
+  if (ONLY.has('7')) {
+    log('Scenario 7: rate-limit storage on the token endpoint, memory vs PostgreSQL vs Redis');
+    reports.push(await rateLimitStorageScenario());
   }
 
   const report = renderReport({

@@ -9,13 +9,14 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../apps/sample-mcp-server/src/app.module';
 import { loadAppConfig } from '../../apps/sample-mcp-server/src/config/app-config';
 import { BenchController } from './bench.controller';
+import { benchRateLimit } from './bench-rate-limit';
 import { installSignalProfiler } from './profiler';
 
 async function main(): Promise<void> {
   installSignalProfiler('bench-app');
   const config = loadAppConfig(process.env);
-  // One address sends all the load: the per-address limits would answer 429 by design.
-  const module = AppModule.forRoot(config, { rateLimit: false });
+  // Limits off unless a scenario compares their storages: one address sends all the load.
+  const module = AppModule.forRoot(config, { rateLimit: benchRateLimit(process.env) });
   module.controllers = [...(module.controllers ?? []), BenchController];
   const app = await NestFactory.create<NestExpressApplication>(module, {
     logger: ['error', 'warn'],

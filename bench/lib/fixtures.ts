@@ -85,6 +85,21 @@ export function refreshBody(clientId: string, refreshToken: string): string {
   }).toString();
 }
 
+/** `count` refresh-grant bodies, each with a freshly minted refresh token of `clientId`. */
+export async function mintRefreshBodies(
+  appUrl: string,
+  clientId: string,
+  count: number,
+): Promise<string[]> {
+  const minted = await mint(appUrl, {
+    kind: 'refresh_tokens',
+    count,
+    clientId,
+    redirectUri: REDIRECT_URI,
+  });
+  return minted.map((m) => refreshBody(clientId, m.refreshToken));
+}
+
 export function codeBody(clientId: string, minted: MintedCode): string {
   return new URLSearchParams({
     grant_type: 'authorization_code',

@@ -47,7 +47,10 @@ export interface LoadSpec {
   duration?: number;
   /** A distinct body per request, each used once (single-use credentials). */
   bodies?: readonly string[];
-  /** A distinct set of headers per request, cycled (e.g. distinct access tokens). */
+  /**
+   * A distinct set of headers per request, cycled (e.g. distinct access tokens). With `bodies`,
+   * request i gets body i and header set i modulo their count.
+   */
   headerSets?: readonly Record<string, string>[];
   /** Checks each response body; a false answer counts as an error. */
   verify?: (body: string) => boolean;
@@ -76,11 +79,13 @@ export async function runLoad(spec: LoadSpec): Promise<RunResult> {
   };
   if (spec.bodies) {
     const bodies = spec.bodies;
+    const sets = spec.headerSets;
     let next = 0;
     options.amount = bodies.length;
     options.requests = [
       {
         setupRequest: (request) => {
+          if (sets) request.headers = { ...headers, ...sets[next % sets.length] };
           request.body = bodies[next++ % bodies.length];
           return request;
         },
@@ -102,10 +107,18 @@ export async function runLoad(spec: LoadSpec): Promise<RunResult> {
   if (verify) options.verifyBody = (body) => verify(String(body ?? ''));
   const transactionsBefore = spec.countTransactions ? await spec.countTransactions() : Number.NaN;
   const cpuBefore = spec.pid ? cpuSeconds(spec.pid) : Number.NaN;
-  const extraCpu = (): number =>
-    (spec.extraPids ?? []).reduce((sum, pid) => sum + (cpuSeconds(pid) || 0), 0);
-  const extraBefore = extraCpu();
-  let extraAfter = Number.NaN;
+  // Per process: one that exits during the run (an idle pool connection closed) drops out
+  // instead of taking all the CPU it had ever used off the sum.
+  const extraBefore = new Map((spec.extraPids ?? []).map((pid) => [pid, cpuSeconds(pid)]));
+  const extraCpu = (): number => {
+    let used = 0;
+    for (const [pid, before] of extraBefore) {
+      const after = cpuSeconds(pid);
+      if (Number.isFinite(before) && Number.isFinite(after)) used += after - before;
+    }
+    return used;
+  };
+  let extraUsed = Number.NaN;
   let cpuAfter = Number.NaN;
   const started = performance.now();
   let lastResponse = started;
@@ -120,7 +133,7 @@ export async function runLoad(spec: LoadSpec): Promise<RunResult> {
     });
     instance.on('done', () => {
       if (spec.pid) cpuAfter = cpuSeconds(spec.pid);
-      extraAfter = extraCpu();
+      extraUsed = extraCpu();
     });
   });
   if (spec.pid && Number.isNaN(cpuAfter)) cpuAfter = cpuSeconds(spec.pid);
@@ -134,7 +147,7 @@ export async function runLoad(spec: LoadSpec): Promise<RunResult> {
   return {
     cpuUs: ok > 0 ? (cpu / ok) * 1e6 : Number.NaN,
     dbTransactionsPer1k: ok > 0 ? (transactions / ok) * 1000 : Number.NaN,
-    extraCpuUs: spec.extraPids && ok > 0 ? ((extraAfter - extraBefore) / ok) * 1e6 : Number.NaN,
+    extraCpuUs: spec.extraPids && ok > 0 ? (extraUsed / ok) * 1e6 : Number.NaN,
     rps: ok / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -165,4 +166,30 @@ export async function startApp(options: StartOptions): Promise<AppProcess> {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * The bench app (the sample's AppModule plus BenchController) on the database at
+ * `databaseUrl`, its issuer its own origin; `env` adds to (or overrides) its environment.
+ */
+export async function startBenchAppOn(
+  name: string,
+  databaseUrl: string,
+  env: Record<string, string | undefined> = {},
+): Promise<AppProcess> {
+  const port = await freePort();
+  return startApp({
+    name,
+    script: 'bench/apps/bench-app.js',
+    port,
+    env: {
+      DATABASE_URL: databaseUrl,
+      ISSUER_URL: `http://127.0.0.1:${port}`,
+      NODE_ENV: 'production',
+      // Production refuses the sample's public defaults; nobody signs in during a run.
+      DEMO_PASSWORD: randomBytes(24).toString('base64url'),
+      MCP_AUTH_KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64'),
+      ...env,
+    },
+  });
 }

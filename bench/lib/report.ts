@@ -22,6 +22,8 @@ export interface ScenarioReport {
   title: string;
   summaries?: VariantSummary[];
   startup?: StartupRow[];
+  /** Lines printed under the table (derived figures such as cost per request). */
+  notes?: string[];
   target: Target;
 }
 
@@ -116,6 +118,9 @@ export function renderReport(input: ReportInput): string {
         `${counted.join('; ')}. The remote-JWKS resource server has no database and fetched ` +
         'the key set once, before the runs.',
     );
+  }
+  for (const report of input.reports) {
+    for (const note of report.notes ?? []) lines.push('', `**${report.id}.** ${note}`);
   }
   for (const report of input.reports) {
     if (!report.startup) continue;

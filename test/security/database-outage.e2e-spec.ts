@@ -1,8 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { MCP_AUTH_ENTITIES } from '../../libs/mcp-auth/src/storage/typeorm/entities';
 import type { TestApp } from '../support/test-app';
-import { openTestDatabase, type TestDatabase } from '../support/test-database';
 import {
   authorizeUrl,
   expectOAuthJson,
@@ -17,7 +14,8 @@ import {
   type RawResponse,
   createSecurityApp,
 } from './support/harness';
-import { TcpProxy } from './support/tcp-proxy';
+import { openProxiedDatabase, type ProxiedDatabase } from './support/proxied-database';
+import type { TcpProxy } from './support/tcp-proxy';
 
 /**
  * Postgres outage during a load run (issue 6). The app reaches Postgres through a TCP proxy
@@ -42,32 +40,17 @@ interface Sample {
 }
 
 describeOnPostgres('Security: Postgres outage under load (issue 6)', () => {
-  let real: TestDatabase;
+  let database: ProxiedDatabase;
   let proxy: TcpProxy;
-  let proxied: DataSource;
   let t: TestApp;
   const secrets = new SecretRegistry();
   let client: Client;
   let confidential: Client;
 
   beforeAll(async () => {
-    real = await openTestDatabase({ name: 'postgres' });
-    const target = new URL(real.url!);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-    const viaProxy = new URL(real.url!);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    proxied = new DataSource({
-      type: 'postgres',
-      url: viaProxy.toString(),
-      entities: [...MCP_AUTH_ENTITIES],
-      // Fail fast: a connection attempt that hangs gives up after one second.
-      extra: { max: 10, connectionTimeoutMillis: 1000 },
-    });
-    await proxied.initialize();
-    t = await createSecurityApp({
-      db: { dataSource: proxied, url: viaProxy.toString(), close: async () => undefined },
-    });
+    database = await openProxiedDatabase();
+    proxy = database.proxy;
+    t = await createSecurityApp({ db: database.db });
     Logger.overrideLogger(['error']);
     client = await register(t, secrets, 'none');
     confidential = await register(t, secrets, 'client_secret_basic');
@@ -75,9 +58,7 @@ describeOnPostgres('Security: Postgres outage under load (issue 6)', () => {
 
   afterAll(async () => {
     await t?.close();
-    await proxied?.destroy().catch(() => undefined);
-    await proxy?.close();
-    await real?.close();
+    await database?.close();
   });
 
   /** One request of each kind that needs the database. */

@@ -143,8 +143,10 @@ export interface McpAuthModuleOptions {
   cleanupInterval?: number;
   /**
    * Per-endpoint limits per client address (429 with `Retry-After`). Default on, with limits
-   * that let real clients connect (DEFAULT_RATE_LIMITS); `false` disables them. Behind a
-   * reverse proxy set Express `trust proxy`, or every client shares the proxy's address.
+   * that let real clients connect (DEFAULT_RATE_LIMITS); `false` disables them. Counters are
+   * kept in the module's database, shared by every instance (see `RateLimitOptions.storage`).
+   * Behind a reverse proxy set Express `trust proxy`, or every client shares the proxy's
+   * address.
    */
   rateLimit?: RateLimitOptions;
   /** The resource server half: scope hierarchy, clock tolerance, deny-list polling. */

@@ -22,11 +22,18 @@ export type RateLimitOptions =
   | false
   | ({ [endpoint in RateLimitedEndpoint]?: RateLimitRule | false } & {
       /**
-       * Where counters live. Default: `@nestjs/throttler`'s in-memory storage, one per
-       * application instance. Give every instance the same shared storage (e.g. a Redis
-       * `ThrottlerStorage`) so that N instances together allow `limit`, not N × `limit`.
+       * Where counters live.
+       *
+       * - Default: the module's PostgreSQL (`TypeOrmThrottlerStorage`, table
+       *   `mcp_auth_rate_limits`), so N instances on one database together allow `limit`,
+       *   not N × `limit`. One statement per limited request.
+       * - A `ThrottlerStorage`, e.g. Redis through `@nest-lab/throttler-storage-redis`, for
+       *   traffic where a database write per request costs too much. Share it between
+       *   instances.
+       * - `'memory'`: `@nestjs/throttler`'s in-memory storage, per process. Only for a single
+       *   instance: each instance counts alone.
        */
-      storage?: ThrottlerStorage;
+      storage?: ThrottlerStorage | 'memory';
       /**
        * What a counter is keyed on. Default: `request.ip`, IPv6 grouped by /64. Behind a
        * reverse proxy set Express `trust proxy` (`app.set('trust proxy', 1)`), or every

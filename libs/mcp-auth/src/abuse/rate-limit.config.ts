@@ -30,7 +30,8 @@ export const RATE_LIMITED_ENDPOINTS = Object.keys(DEFAULT_RATE_LIMITS) as RateLi
 export interface ResolvedRateLimits {
   enabled: boolean;
   rules: Partial<Record<RateLimitedEndpoint, RateLimitRule>>;
-  storage: ThrottlerStorage | undefined;
+  /** The option's storage; undefined for the default (the module's database). */
+  storage: ThrottlerStorage | 'memory' | undefined;
   getTracker: ((request: Request) => string | Promise<string>) | undefined;
 }
 
@@ -58,7 +59,11 @@ export function validateRateLimitOptions(options: RateLimitOptions | undefined):
       );
     }
   }
-  if (options.storage !== undefined && typeof options.storage?.increment !== 'function') {
+  if (
+    options.storage !== undefined &&
+    options.storage !== 'memory' &&
+    typeof options.storage?.increment !== 'function'
+  ) {
     problems.push('rateLimit.storage must implement ThrottlerStorage (increment)');
   }
   if (options.getTracker !== undefined && typeof options.getTracker !== 'function') {

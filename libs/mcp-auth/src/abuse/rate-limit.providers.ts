@@ -1,15 +1,17 @@
 import type { Provider } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
-import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import { McpAuthConfig } from '../mcp-auth.config';
+import { MCP_AUTH_DATA_SOURCE } from '../mcp-auth.constants';
 import { MCP_AUTH_MODULE_OPTIONS } from '../mcp-auth.module-definition';
 import { McpAuthThrottlerGuard } from './mcp-auth-throttler.guard';
 import type { RateLimitOptions } from './rate-limit-options.interface';
+import { createThrottlerStorage } from './rate-limit-storage.factory';
 import { resolveRateLimits, type ResolvedRateLimits } from './rate-limit.config';
 
 /** The resolved `rateLimit` option of one module instance. */
 export const MCP_AUTH_RATE_LIMITS = Symbol('McpAuth:RateLimits');
-/** The counters' storage of one module instance (the option's, or an in-memory one). */
+/** The counters' storage of one module instance (the option's, or the default). */
 export const MCP_AUTH_THROTTLER_STORAGE = Symbol('McpAuth:ThrottlerStorage');
 
 /**
@@ -34,9 +36,13 @@ export function rateLimitProviders(source?: { rateLimit?: RateLimitOptions }): P
     {
       provide: MCP_AUTH_THROTTLER_STORAGE,
       // A provider, so Nest stops the in-memory storage's sweep timer at shutdown.
-      useFactory: (resolved: ResolvedRateLimits): ThrottlerStorage =>
-        resolved.storage ?? new ThrottlerStorageService(),
-      inject: [MCP_AUTH_RATE_LIMITS],
+      useFactory: createThrottlerStorage,
+      // Optional: absent when a host uses these providers outside McpAuthModule.
+      inject: [
+        MCP_AUTH_RATE_LIMITS,
+        { token: MCP_AUTH_DATA_SOURCE, optional: true },
+        { token: McpAuthConfig, optional: true },
+      ],
     },
     {
       provide: APP_GUARD,

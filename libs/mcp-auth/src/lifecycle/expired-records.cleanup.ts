@@ -11,8 +11,9 @@ import { MCP_AUTH_DATA_SOURCE } from '../mcp-auth.constants';
 import { ExpiredRecordsPurger } from '../storage/typeorm/stores/expired-records.purger';
 
 /**
- * Purges expired codes, pending authorizations, refresh tokens and keys every
- * `cleanupInterval` seconds. Every instance runs it; the purger is safe to run concurrently.
+ * Purges expired codes, pending authorizations, refresh tokens, keys and rate-limit counters
+ * every `cleanupInterval` seconds. Every instance runs it; the purger is safe to run
+ * concurrently.
  */
 @Injectable()
 export class ExpiredRecordsCleanup implements OnApplicationBootstrap, OnModuleDestroy {

@@ -3,6 +3,7 @@ import { AuthorizationRequestEntity } from './authorization-request.entity';
 import { ClientEntity } from './client.entity';
 import { ConsentEntity } from './consent.entity';
 import { GrantEntity } from './grant.entity';
+import { RateLimitCounterEntity } from './rate-limit-counter.entity';
 import { RefreshTokenEntity } from './refresh-token.entity';
 import { RevokedAccessTokenEntity } from './revoked-access-token.entity';
 import { SigningKeyEntity } from './signing-key.entity';
@@ -13,6 +14,7 @@ export {
   ClientEntity,
   ConsentEntity,
   GrantEntity,
+  RateLimitCounterEntity,
   RefreshTokenEntity,
   RevokedAccessTokenEntity,
   SigningKeyEntity,
@@ -28,4 +30,5 @@ export const MCP_AUTH_ENTITIES = [
   RevokedAccessTokenEntity,
   SigningKeyEntity,
   ConsentEntity,
+  RateLimitCounterEntity,
 ] as const;

@@ -1,7 +1,12 @@
 import { McpAuthInitialSchema1763900000000 } from './1763900000000-initial-schema';
 import { McpAuthAuthorizationRequestPrompt1796422273835 } from './1796422273835-authorization-request-prompt';
+import { McpAuthRateLimits1796422289850 } from './1796422289850-rate-limits';
 
-export { McpAuthInitialSchema1763900000000, McpAuthAuthorizationRequestPrompt1796422273835 };
+export {
+  McpAuthInitialSchema1763900000000,
+  McpAuthAuthorizationRequestPrompt1796422273835,
+  McpAuthRateLimits1796422289850,
+};
 
 /**
  * The module's migrations in order. Listed as classes, not a glob, so the compiler, swc and
@@ -10,4 +15,5 @@ export { McpAuthInitialSchema1763900000000, McpAuthAuthorizationRequestPrompt179
 export const MCP_AUTH_MIGRATIONS = [
   McpAuthInitialSchema1763900000000,
   McpAuthAuthorizationRequestPrompt1796422273835,
+  McpAuthRateLimits1796422289850,
 ] as const;

@@ -22,10 +22,17 @@ describe.each(DATABASE_TARGETS)('migrations ($name)', (target) => {
         'mcp_auth_clients',
         'mcp_auth_consents',
         'mcp_auth_grants',
+        'mcp_auth_rate_limits',
         'mcp_auth_refresh_tokens',
         'mcp_auth_revoked_access_tokens',
         'mcp_auth_signing_keys',
       ]);
+      // Counters skip the WAL (see the migration); the entities cannot say so.
+      const unlogged: { relname: string }[] = await db.dataSource.query(
+        `SELECT relname FROM pg_class WHERE relname LIKE 'mcp_auth_%' AND relkind = 'r'
+           AND relpersistence = 'u' ORDER BY 1`,
+      );
+      expect(unlogged.map((t) => t.relname)).toEqual(['mcp_auth_rate_limits']);
     } finally {
       await db.close();
     }

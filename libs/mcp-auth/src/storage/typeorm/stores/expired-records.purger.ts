@@ -47,6 +47,8 @@ export class ExpiredRecordsPurger {
         condition: `expires_at < now() - make_interval(secs => ${grantRetention})`,
       },
       { table: 'mcp_auth_signing_keys', condition: 'expires_at < now()' },
+      // Counters without a live hit or block: a new hit would start from zero anyway.
+      { table: 'mcp_auth_rate_limits', condition: 'expires_at < now()' },
     ];
     const report: PurgeReport = {};
     for (const { table, condition } of targets) {

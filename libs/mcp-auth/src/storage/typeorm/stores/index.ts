@@ -5,3 +5,4 @@ export * from './typeorm-client.store';
 export * from './typeorm-consent.store';
 export * from './typeorm-grant.store';
 export * from './typeorm-signing-key.store';
+export * from './typeorm-throttler.storage';
