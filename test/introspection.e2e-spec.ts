@@ -30,10 +30,12 @@ describe('POST /introspect (RFC 7662, AS-27)', () => {
   let publicClient: TestClient;
 
   beforeAll(async () => {
-    t = await createTokenTestApp();
+    t = await createTokenTestApp({
+      auth: () => ({ introspection: { allowedClients: ['rs-basic', 'rs-post'] } }),
+    });
     Logger.overrideLogger(['error']);
-    resourceServer = await registerClient(t, 'client_secret_basic');
-    postClient = await registerClient(t, 'client_secret_post');
+    resourceServer = await registerClient(t, 'client_secret_basic', { clientId: 'rs-basic' });
+    postClient = await registerClient(t, 'client_secret_post', { clientId: 'rs-post' });
     publicClient = await registerClient(t, 'none');
   });
   afterAll(() => t?.close());
@@ -148,6 +150,37 @@ describe('POST /introspect (RFC 7662, AS-27)', () => {
   it('AS-27: refuses public clients with 401 invalid_client', async () => {
     const tokens = await tokensFor(publicClient);
     expectOAuthError(await introspect(tokens.access_token, publicClient), 401, 'invalid_client');
+  });
+
+  it('AS-27: confidential clients the operator did not designate get 403 unauthorized_client, and learn nothing', async () => {
+    const tokens = await tokensFor(publicClient);
+    // Anyone can register a confidential client through open dynamic registration.
+    const registered = await request(t.app.getHttpServer())
+      .post('/register')
+      .send({
+        redirect_uris: ['https://attacker.example/callback'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      });
+    expect(registered.status).toBe(201);
+    const stranger: TestClient = {
+      clientId: registered.body.client_id as string,
+      secret: registered.body.client_secret as string,
+      method: 'client_secret_basic',
+    };
+    const unlisted = await registerClient(t, 'client_secret_post');
+    for (const caller of [stranger, unlisted]) {
+      for (const token of [tokens.access_token, tokens.refresh_token, 'garbage']) {
+        const response = await introspect(token, caller);
+        expectOAuthError(response, 403, 'unauthorized_client');
+        expect(JSON.stringify(response.body)).not.toMatch(/active|user-alice|mcp:/);
+      }
+    }
+    // Credentials are still checked first: a wrong secret stays 401.
+    expectOAuthError(
+      await introspect(tokens.access_token, { ...stranger, secret: 'nope' }),
+      401,
+      'invalid_client',
+    );
   });
 
   it('AS-27: refuses unauthenticated callers and wrong secrets with 401 invalid_client', async () => {

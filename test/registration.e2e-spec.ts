@@ -35,9 +35,10 @@ async function clientRows(t: TestApp): Promise<ClientRow[]> {
   );
 }
 
+/** Dynamically registered clients (the test apps also pre-register a resource server). */
 async function clientCount(t: TestApp): Promise<number> {
   const [{ n }] = await t.db.dataSource.query(
-    `SELECT count(*)::int AS n FROM mcp_auth_clients WHERE issuer = $1`,
+    `SELECT count(*)::int AS n FROM mcp_auth_clients WHERE issuer = $1 AND source = 'dynamic'`,
     [t.url],
   );
   return n;

@@ -28,7 +28,7 @@ import {
   forResourceServerAsync,
   type PlainTestApp,
 } from './support/resource-server-test-app';
-import type { TestApp } from './support/test-app';
+import { TEST_RESOURCE_SERVER, type TestApp } from './support/test-app';
 
 @Controller()
 @UseGuards(BearerGuard)
@@ -275,7 +275,8 @@ describe('McpAuthModule.forResourceServer against a second instance of our own A
   beforeAll(async () => {
     // Our AS on its own port; the RS apps run on other ports with no database at all.
     as = await createResourceServerTestApp();
-    rsClient = await registerClient(as, 'client_secret_basic');
+    // The AS's designated resource server: the only kind of client it lets introspect.
+    rsClient = TEST_RESOURCE_SERVER;
     app = await registerClient(as, 'none');
     // The resource is the AS's configured one: our AS issues tokens for its own resources.
     const resources = [{ uri: `${as.url}/mcp`, scopes: ['mcp:tools', 'mcp:resources'] }];

@@ -14,7 +14,7 @@ import {
   GrantStore,
   type GrantStore as GrantStoreContract,
 } from '../libs/mcp-auth/src/storage/grant-store.interface';
-import type { TestApp } from './support/test-app';
+import { TEST_RESOURCE_SERVER, type TestApp } from './support/test-app';
 
 interface TokenBody {
   access_token: string;
@@ -34,7 +34,7 @@ describe('POST /revoke (RFC 7009, AS-26)', () => {
     owner = await registerClient(t, 'client_secret_basic');
     other = await registerClient(t, 'client_secret_post');
     publicClient = await registerClient(t, 'none');
-    introspector = await registerClient(t, 'client_secret_basic');
+    introspector = TEST_RESOURCE_SERVER;
   });
   afterAll(() => t?.close());
 

@@ -27,7 +27,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { parseForm, TestBrowser } from './support/browser';
-import { createTestApp, freePort, type TestApp } from './support/test-app';
+import { createTestApp, freePort, TEST_RESOURCE_SERVER, type TestApp } from './support/test-app';
 
 /**
  * Issue 3, the happy path, driven by the official MCP TypeScript SDK client (v1.32) exactly as
@@ -126,14 +126,12 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
     if (!discovered) throw new Error('no authorization server metadata');
     metadata = discovered;
     jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
-    introspector = await registerClient(issuer, {
-      metadata,
-      clientMetadata: {
-        client_name: 'Resource server (introspection)',
-        redirect_uris: ['https://rs.example.com/unused'],
-        token_endpoint_auth_method: 'client_secret_basic',
-      },
-    });
+    introspector = {
+      client_id: TEST_RESOURCE_SERVER.clientId,
+      client_secret: TEST_RESOURCE_SERVER.secret,
+      token_endpoint_auth_method: TEST_RESOURCE_SERVER.method,
+      redirect_uris: ['https://rs.example.com/unused'],
+    };
   });
   afterAll(() => t?.close());
 
@@ -415,11 +413,14 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
         token_type: 'Bearer',
       });
       if (c.method !== 'none') {
-        // A holder that can authenticate may introspect its own refresh token.
-        expect(await introspect(refreshToken, client)).toMatchObject({
-          active: true,
-          client_id: client.client_id,
-        });
+        // Only designated resource servers may introspect, not even a holder of the token.
+        const refused = await postForm(
+          metadata.introspection_endpoint as string,
+          { token: refreshToken },
+          client,
+        );
+        expect(refused.status).toBe(403);
+        expect(await refused.json()).toMatchObject({ error: 'unauthorized_client' });
       }
 
       const revoked = await postForm(
@@ -430,9 +431,6 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
       expect(revoked.status).toBe(200);
 
       expect(await introspect(tokens.access_token)).toEqual({ active: false });
-      if (c.method !== 'none') {
-        expect(await introspect(refreshToken, client)).toEqual({ active: false });
-      }
       await expect(refreshWith(refreshToken)).rejects.toBeInstanceOf(InvalidGrantError);
       // RFC 7009 §2.2: revoking it again (now unknown) is still 200.
       const again = await postForm(

@@ -37,10 +37,16 @@ describe('POST /token', () => {
 
   beforeAll(async () => {
     // Reuse of a rotated refresh token revokes the family at once (no grace window).
-    t = await createTokenTestApp({ auth: () => ({ tokens: { refreshReuseGraceSeconds: 0 } }) });
+    t = await createTokenTestApp({
+      auth: () => ({
+        tokens: { refreshReuseGraceSeconds: 0 },
+        // The basic client also stands in for a resource server (AS-27).
+        introspection: { allowedClients: ['token-spec-basic'] },
+      }),
+    });
     // Replays and reuse are logged as warnings on purpose; keep the test output readable.
     Logger.overrideLogger(['error']);
-    basic = await registerClient(t, 'client_secret_basic');
+    basic = await registerClient(t, 'client_secret_basic', { clientId: 'token-spec-basic' });
     post = await registerClient(t, 'client_secret_post');
     publicClient = await registerClient(t, 'none');
   });

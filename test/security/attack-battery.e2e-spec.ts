@@ -30,6 +30,7 @@ import {
   type Client,
   type RawResponse,
   type TableChange,
+  resourceServer,
 } from './support/harness';
 
 /**
@@ -81,7 +82,7 @@ describe('Security: attack battery (issue 6)', () => {
       redirect_uris: [WEB_REDIRECT_URI],
       application_type: 'web',
     });
-    introspector = await register(t, secrets, 'client_secret_basic');
+    introspector = resourceServer(secrets);
   });
 
   afterAll(async () => {

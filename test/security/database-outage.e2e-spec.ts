@@ -13,6 +13,7 @@ import {
   type Client,
   type RawResponse,
   createSecurityApp,
+  resourceServer,
 } from './support/harness';
 import { openProxiedDatabase, type ProxiedDatabase } from './support/proxied-database';
 import type { TcpProxy } from './support/tcp-proxy';
@@ -53,7 +54,7 @@ describeOnPostgres('Security: Postgres outage under load (issue 6)', () => {
     t = await createSecurityApp({ db: database.db });
     Logger.overrideLogger(['error']);
     client = await register(t, secrets, 'none');
-    confidential = await register(t, secrets, 'client_secret_basic');
+    confidential = resourceServer(secrets);
   });
 
   afterAll(async () => {

@@ -17,6 +17,7 @@ import {
   REDIRECT_URI,
   SecretRegistry,
   type Client,
+  resourceServer,
 } from './support/harness';
 
 /**
@@ -44,7 +45,7 @@ describe('Security: races (issue 6)', () => {
     t = await createSecurityApp({ auth: () => ({ tokens: { refreshReuseGraceSeconds: 0 } }) });
     // Replays and reuse are warnings by design; keep the output readable.
     Logger.overrideLogger(['error']);
-    introspector = await register(t, secrets, 'client_secret_basic');
+    introspector = resourceServer(secrets);
   });
   afterAll(() => t?.close());
 
@@ -110,7 +111,7 @@ describe('Security: races (issue 6)', () => {
         db: t.db,
         auth: () => ({ tokens: { refreshReuseGraceSeconds: 5 } }),
       });
-      graceIntrospector = await register(graced, secrets, 'client_secret_basic');
+      graceIntrospector = resourceServer(secrets);
     });
     afterAll(() => graced?.close());
 

@@ -21,6 +21,7 @@ import {
   register,
   SecretRegistry,
   type Client,
+  resourceServer,
 } from './support/harness';
 
 /**
@@ -54,7 +55,7 @@ describe('Security: two instances, one database (issue 6)', () => {
     Logger.overrideLogger(['error']);
     await lb.retarget(a.port);
     client = await register(front, secrets, 'none');
-    introspectorB = await register(b, secrets, 'client_secret_basic');
+    introspectorB = resourceServer(secrets);
   });
   afterAll(async () => {
     await lb?.close();
@@ -185,7 +186,7 @@ describe('Security: restart (issue 6)', () => {
     // Consent is remembered only for clients that authenticate (RFC 8252 §8.6).
     const confidential = await register(first, secrets, 'client_secret_post');
     await obtainCode(first, confidential, secrets);
-    const introspector = await register(first, secrets, 'client_secret_basic');
+    const introspector = resourceServer(secrets);
     const tokens = recordTokens(
       secrets,
       (await redeem(first, client, await obtainCode(first, client, secrets))).json,

@@ -41,6 +41,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The resource server every test app knows: a pre-registered confidential client, the one
+ * caller allowed to introspect (AS-27). Dynamically registered clients never may.
+ */
+export const TEST_RESOURCE_SERVER = {
+  clientId: 'test-resource-server',
+  secret: 'test-resource-server-secret-0123456789',
+  method: 'client_secret_basic',
+} as const;
+
 /** Options most tests start from: one MCP resource and three scopes. */
 export function defaultAuthOptions(origin: string): McpAuthModuleOptions {
   return {
@@ -52,6 +62,16 @@ export function defaultAuthOptions(origin: string): McpAuthModuleOptions {
       'mcp:admin': 'Administer the server',
       offline_access: 'Stay signed in',
     },
+    clients: [
+      {
+        client_id: TEST_RESOURCE_SERVER.clientId,
+        client_secret: TEST_RESOURCE_SERVER.secret,
+        token_endpoint_auth_method: TEST_RESOURCE_SERVER.method,
+        redirect_uris: ['https://rs.example.com/unused'],
+        client_name: 'Resource server (introspection)',
+      },
+    ],
+    introspection: { allowedClients: [TEST_RESOURCE_SERVER.clientId] },
     cleanupInterval: 0,
     // Suites register many clients from 127.0.0.1; the rate-limit suite turns limits on.
     rateLimit: false,
@@ -112,7 +132,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
  * `app.close()` would destroy the shared DataSource through TypeOrmModule's shutdown hook;
  * tests that restart an app on the same database keep it alive by swapping destroy out.
  */
-async function closeAppKeepingDatabase(app: INestApplication, db: TestDatabase): Promise<void> {
+export async function closeAppKeepingDatabase(app: INestApplication, db: TestDatabase): Promise<void> {
   const destroy = db.dataSource.destroy.bind(db.dataSource);
   db.dataSource.destroy = async () => undefined;
   try {

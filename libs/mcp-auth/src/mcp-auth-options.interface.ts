@@ -110,6 +110,7 @@ export interface ConsentOptions {
 }
 
 import type { RateLimitOptions } from './abuse/rate-limit-options.interface';
+import type { IntrospectionOptions } from './authorization-server/introspection/introspection-options';
 import type { McpAuthResourceServerOptions } from './resource-server/resource-server-options.interface';
 
 /** Options of `McpAuthModule.forRoot()`. @publicApi */
@@ -149,6 +150,8 @@ export interface McpAuthModuleOptions {
    * address.
    */
   rateLimit?: RateLimitOptions;
+  /** Who may introspect tokens at `/introspect`. Default: nobody until listed. */
+  introspection?: IntrospectionOptions;
   /** The resource server half: scope hierarchy, clock tolerance, deny-list polling. */
   resourceServer?: McpAuthResourceServerOptions;
 }

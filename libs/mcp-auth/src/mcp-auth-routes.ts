@@ -1,8 +1,12 @@
 import { HOST_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import type { Provider, Type } from '@nestjs/common';
+import { type Provider, type Type, UseFilters, UseGuards } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
+import { McpAuthThrottlerGuard, RateLimited } from './abuse/mcp-auth-throttler.guard';
+import type { RateLimitedEndpoint } from './abuse/rate-limit-options.interface';
+import { PageExceptionFilter } from './authorization-server/authorization/page-exception.filter';
 import { McpAuthConfig } from './mcp-auth.config';
-import { OAuthEndpointsExceptionFilter } from './oauth/oauth-endpoints-exception.filter';
+import { OAuthExceptionFilter } from './oauth/oauth-exception.filter';
+import { Public } from './resource-server/decorators/public.decorator';
 
 /** Where a controller's routes hang: under the route prefix, or at the origin root. */
 export type RouteBase = 'prefixed' | 'root';
@@ -12,18 +16,35 @@ export interface InstanceController {
   base: RouteBase;
 }
 
+/** A controller of the module and how its routes are mounted, answered and limited. */
+export interface ModuleController extends InstanceController {
+  /** How errors are answered: RFC 6749 JSON, or an HTML page (a browser is on it). */
+  errors?: 'json' | 'page';
+  /** The rate-limit budget its requests count against, whatever the spelling of the path. */
+  rateLimit?: RateLimitedEndpoint;
+}
+
 /**
  * Gives one module instance its own controller classes. Every instance subclasses the shared
  * controllers, so two instances mount routes independently, and the route prefix (known only
  * once async options resolve) is written onto these subclasses before Nest registers routes.
+ *
+ * The module's filter and rate-limit guard are bound here, to these classes only: the host's
+ * own routes, RPC handlers and filters never see them. `Public()` keeps the module's routes
+ * reachable when a host installs `BearerGuard` as an application guard.
  */
-export function instanceControllers(
-  controllers: { controller: Type<unknown>; base: RouteBase }[],
-): InstanceController[] {
-  return controllers.map(({ controller, base }) => {
+export function instanceControllers(controllers: ModuleController[]): InstanceController[] {
+  return controllers.map(({ controller, base, errors, rateLimit }) => {
     const Base = controller as new (...args: never[]) => object;
     const subclass = class extends Base {};
     Object.defineProperty(subclass, 'name', { value: controller.name });
+    Public()(subclass);
+    if (errors)
+      UseFilters(errors === 'json' ? OAuthExceptionFilter : PageExceptionFilter)(subclass);
+    if (rateLimit) {
+      RateLimited(rateLimit)(subclass);
+      UseGuards(McpAuthThrottlerGuard)(subclass);
+    }
     return { controller: subclass, base };
   });
 }
@@ -48,10 +69,6 @@ export function routeBindingProvider(controllers: InstanceController[]): Provide
         );
         if (config.host) Reflect.defineMetadata(HOST_METADATA, config.host, controller);
       }
-      const { token, registration, revocation, introspection } = config.endpoints;
-      OAuthEndpointsExceptionFilter.register(
-        [token, registration, revocation, introspection].map((url) => new URL(url).pathname),
-      );
       return controllers.map(({ controller }) => controller.name);
     },
     inject: [McpAuthConfig, ModulesContainer],

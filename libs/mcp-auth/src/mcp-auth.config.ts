@@ -7,6 +7,7 @@ import type {
   StaticClientOptions,
 } from './mcp-auth-options.interface';
 import { validateRateLimitOptions } from './abuse/rate-limit.config';
+import { validateIntrospectionOptions } from './authorization-server/introspection/introspection-options';
 import { validateIssuer } from './oauth/issuer';
 import { canonicalResourceUri } from './oauth/resource-uri';
 import { isValidScopeToken } from './oauth/scope';
@@ -75,6 +76,8 @@ export class McpAuthConfig {
   readonly migrationsRun: boolean;
   readonly interactionTtl: number;
   readonly cleanupInterval: number;
+  /** Clients allowed to call `/introspect`. */
+  readonly introspectionClients: ReadonlySet<string>;
   readonly endpoints: EndpointUrls;
   /** Cookies are `Secure` (and `__Host-` prefixed) whenever the issuer is https. */
   readonly secureCookies: boolean;
@@ -118,6 +121,7 @@ export class McpAuthConfig {
     this.migrationsRun = options.migrationsRun ?? false;
     this.interactionTtl = options.interactionTtl ?? 600;
     this.cleanupInterval = options.cleanupInterval ?? 300;
+    this.introspectionClients = new Set(options.introspection?.allowedClients ?? []);
     this.secureCookies = options.issuer.startsWith('https:');
     this.scopesSupported = Object.keys(options.scopes);
 
@@ -264,6 +268,7 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
   }
 
   problems.push(...validateRateLimitOptions(options.rateLimit));
+  problems.push(...validateIntrospectionOptions(options.introspection));
 
   const ids = new Set<string>();
   for (const [i, client] of (options.clients ?? []).entries()) {

@@ -1,8 +1,7 @@
-import { type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { rateLimitProviders } from './abuse/rate-limit.providers';
-import { OAuthEndpointsExceptionFilter } from './oauth/oauth-endpoints-exception.filter';
+import { BodyParserErrorsResponder } from './body-parser-errors.responder';
 import {
   AuthorizationRequestValidator,
   AuthorizeController,
@@ -30,7 +29,6 @@ import {
   ClientRegistrationService,
   StaticClientsLoader,
 } from './authorization-server/registration';
-import { Public } from './resource-server/decorators/public.decorator';
 import {
   createResourceServerModule,
   createResourceServerModuleAsync,
@@ -55,7 +53,11 @@ import {
   storeProviders,
   tokenProviders,
 } from './mcp-auth.providers';
-import { instanceControllers, routeBindingProvider, type RouteBase } from './mcp-auth-routes';
+import {
+  instanceControllers,
+  type ModuleController,
+  routeBindingProvider,
+} from './mcp-auth-routes';
 import { lifecycleProviders } from './lifecycle/lifecycle.providers';
 import { MCP_AUTH_ENTITIES } from './storage/typeorm/entities';
 import { AuthorizationCodeStore } from './storage/authorization-code-store.interface';
@@ -68,20 +70,36 @@ import { AccessTokenIssuer } from './tokens/access-token.service';
 import { LocalAccessTokenVerifier } from './tokens/access-token-verifier';
 import { SigningKeyService } from './tokens/signing-key.service';
 
-/** Controllers of the authorization server, and whether they sit under the route prefix. */
-const CONTROLLERS: { controller: Type<unknown>; base: RouteBase }[] = [
-  { controller: AuthorizationServerMetadataController, base: 'root' },
-  { controller: JwksController, base: 'root' },
-  { controller: ClientRegistrationController, base: 'prefixed' },
-  { controller: AuthorizeController, base: 'prefixed' },
-  { controller: InteractionController, base: 'prefixed' },
-  { controller: TokenController, base: 'prefixed' },
-  { controller: RevocationController, base: 'prefixed' },
-  { controller: IntrospectionController, base: 'prefixed' },
+/**
+ * Controllers of the authorization server: whether they sit under the route prefix, how their
+ * errors are answered, and which rate-limit budget their requests count against.
+ */
+const CONTROLLERS: ModuleController[] = [
+  { controller: AuthorizationServerMetadataController, base: 'root', errors: 'json' },
+  { controller: JwksController, base: 'root', errors: 'json' },
+  {
+    controller: ClientRegistrationController,
+    base: 'prefixed',
+    errors: 'json',
+    rateLimit: 'register',
+  },
+  { controller: AuthorizeController, base: 'prefixed', errors: 'page', rateLimit: 'authorize' },
+  {
+    controller: InteractionController,
+    base: 'prefixed',
+    errors: 'page',
+    rateLimit: 'interaction',
+  },
+  { controller: TokenController, base: 'prefixed', errors: 'json', rateLimit: 'token' },
+  { controller: RevocationController, base: 'prefixed', errors: 'json', rateLimit: 'revoke' },
+  {
+    controller: IntrospectionController,
+    base: 'prefixed',
+    errors: 'json',
+    rateLimit: 'introspect',
+  },
   ...RESOURCE_SERVER_CONTROLLERS,
 ];
-// The module's own routes stay reachable when a host installs BearerGuard as APP_GUARD.
-for (const { controller } of CONTROLLERS) Public()(controller);
 
 /** Services of the authorization server, provided once per module instance. */
 const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [
@@ -165,7 +183,7 @@ export class McpAuthModule extends ConfigurableModuleClass {
         ...AUTHORIZATION_SERVER_PROVIDERS,
         ...RESOURCE_SERVER_PROVIDERS,
         routeBindingProvider(controllers),
-        { provide: APP_FILTER, useClass: OAuthEndpointsExceptionFilter },
+        BodyParserErrorsResponder,
         ...rateLimitProviders(),
         // Last, so that a host's provider replaces the default with the same token.
         ...(extras.extraProviders ?? []),

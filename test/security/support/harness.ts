@@ -3,7 +3,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { TestBrowser, parseForm } from '../../support/browser';
 import type { McpAuthModuleForRootOptions } from '../../../libs/mcp-auth/src/mcp-auth.module-definition';
-import { createTestApp, type TestApp, type TestAppOptions } from '../../support/test-app';
+import {
+  createTestApp,
+  TEST_RESOURCE_SERVER,
+  type TestApp,
+  type TestAppOptions,
+} from '../../support/test-app';
 
 /**
  * Shared pieces of the security suites: raw HTTP, database snapshots ("did this refused
@@ -295,6 +300,12 @@ export interface Client {
   secret?: string;
   method: 'none' | 'client_secret_basic' | 'client_secret_post';
   redirectUris: string[];
+}
+
+/** The pre-registered resource server of every test app: the one caller allowed to introspect. */
+export function resourceServer(secrets: SecretRegistry): Client {
+  secrets.add('client_secret', TEST_RESOURCE_SERVER.secret);
+  return { ...TEST_RESOURCE_SERVER, redirectUris: [] };
 }
 
 export function pkce(): { verifier: string; challenge: string } {

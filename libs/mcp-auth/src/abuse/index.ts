@@ -6,9 +6,6 @@ export {
   validateRateLimitOptions,
   type ResolvedRateLimits,
 } from './rate-limit.config';
-export { McpAuthThrottlerGuard } from './mcp-auth-throttler.guard';
-export {
-  MCP_AUTH_RATE_LIMITS,
-  MCP_AUTH_THROTTLER_STORAGE,
-  rateLimitProviders,
-} from './rate-limit.providers';
+export { McpAuthThrottlerGuard, RateLimited } from './mcp-auth-throttler.guard';
+export { rateLimitProviders } from './rate-limit.providers';
+export { MCP_AUTH_RATE_LIMITS, MCP_AUTH_THROTTLER_STORAGE } from './rate-limit.tokens';

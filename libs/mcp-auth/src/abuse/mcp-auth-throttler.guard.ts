@@ -1,5 +1,5 @@
-import type { ExecutionContext } from '@nestjs/common';
-import type { Reflector } from '@nestjs/core';
+import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import {
   ThrottlerGuard,
   type ThrottlerLimitDetail,
@@ -13,20 +13,33 @@ import {
   renderErrorPage,
 } from '../authorization-server/authorization/interaction-pages';
 import { setPublicCorsHeaders } from '../authorization-server/metadata/cors-headers';
-import type { McpAuthConfig } from '../mcp-auth.config';
+import { McpAuthConfig } from '../mcp-auth.config';
 import { OAuthError } from '../oauth/oauth-error';
 import type { RateLimitedEndpoint } from './rate-limit-options.interface';
 import type { ResolvedRateLimits } from './rate-limit.config';
+import { MCP_AUTH_RATE_LIMITS, MCP_AUTH_THROTTLER_STORAGE } from './rate-limit.tokens';
 
 /** Endpoints answered with HTML pages (a browser is on them), not OAuth JSON. */
 const PAGE_ENDPOINTS: ReadonlySet<RateLimitedEndpoint> = new Set(['authorize', 'interaction']);
+
 /** Endpoints browser clients call cross-origin (AS-8): their 429 must be readable too. */
 const CORS_ENDPOINTS: ReadonlySet<RateLimitedEndpoint> = new Set(['token', 'register', 'revoke']);
 
+const RATE_LIMITED_ENDPOINT = Symbol('McpAuth:RateLimitedEndpoint');
+
+/**
+ * Names the limited endpoint a controller serves. The guard counts by this name, not by the
+ * request path: Express matches `/TOKEN` and `/token/` to the `/token` handler, so a key built
+ * from the path's spelling would give every spelling a budget of its own.
+ */
+export function RateLimited(endpoint: RateLimitedEndpoint): ClassDecorator {
+  return (target) => Reflect.defineMetadata(RATE_LIMITED_ENDPOINT, endpoint, target);
+}
+
 /**
  * Per-endpoint, per-client-address rate limits of one module instance, on `@nestjs/throttler`.
- * Registered as an application guard: it recognizes its own instance's endpoints by path
- * (and `host`, when the instance has one) and lets every other route through untouched.
+ * Bound to the module's own controllers (never an application guard: host routes are not
+ * limited), each controller naming its endpoint with {@link RateLimited}.
  *
  * Over the limit, OAuth JSON endpoints answer `429` with `Retry-After` and
  * `{"error":"temporarily_unavailable"}`; `/authorize` and the login and consent pages answer
@@ -39,15 +52,13 @@ const CORS_ENDPOINTS: ReadonlySet<RateLimitedEndpoint> = new Set(['token', 'regi
  * share a `ThrottlerStorage` share their counters too. CORS preflights are not counted.
  * @publicApi
  */
+@Injectable()
 export class McpAuthThrottlerGuard extends ThrottlerGuard {
   private readonly endpointThrottlers = new Map<RateLimitedEndpoint, ThrottlerOptions>();
-  private readonly jsonPaths = new Map<string, RateLimitedEndpoint>();
-  private readonly interactionPrefix: string;
-  private readonly authorizePath: string;
 
   constructor(
-    private readonly limits: ResolvedRateLimits,
-    storage: ThrottlerStorage,
+    @Inject(MCP_AUTH_RATE_LIMITS) private readonly limits: ResolvedRateLimits,
+    @Inject(MCP_AUTH_THROTTLER_STORAGE) storage: ThrottlerStorage,
     private readonly config: McpAuthConfig,
     reflector: Reflector,
   ) {
@@ -63,31 +74,19 @@ export class McpAuthThrottlerGuard extends ThrottlerGuard {
     for (const throttler of throttlers) {
       this.endpointThrottlers.set(throttler.name as RateLimitedEndpoint, throttler);
     }
-    const path = (url: string): string => new URL(url).pathname;
-    const { token, registration, revocation, introspection, authorization, interaction } =
-      config.endpoints;
-    this.jsonPaths.set(path(token), 'token');
-    this.jsonPaths.set(path(registration), 'register');
-    this.jsonPaths.set(path(revocation), 'revoke');
-    this.jsonPaths.set(path(introspection), 'introspect');
-    this.authorizePath = path(authorization);
-    this.interactionPrefix = `${path(interaction)}/`;
   }
 
-  /** Which of this instance's limited endpoints a request is for, if any. */
-  endpointOf(request: Pick<Request, 'path' | 'hostname'>): RateLimitedEndpoint | undefined {
-    if (this.config.host !== undefined && request.hostname !== this.config.host) return undefined;
-    const path = request.path;
-    if (path === this.authorizePath) return 'authorize';
-    if (path.startsWith(this.interactionPrefix)) return 'interaction';
-    return this.jsonPaths.get(path);
+  /** The limited endpoint a handler belongs to, whatever the spelling of the request path. */
+  endpointOf(context: ExecutionContext): RateLimitedEndpoint | undefined {
+    return Reflect.getMetadata(RATE_LIMITED_ENDPOINT, context.getClass()) as
+      RateLimitedEndpoint | undefined;
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (!this.limits.enabled || context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<Request>();
     if (request.method === 'OPTIONS') return true;
-    const endpoint = this.endpointOf(request);
+    const endpoint = this.endpointOf(context);
     const throttler = endpoint && this.endpointThrottlers.get(endpoint);
     if (!throttler) return true;
     const ttl = throttler.ttl as number;
@@ -120,8 +119,7 @@ export class McpAuthThrottlerGuard extends ThrottlerGuard {
   ): Promise<void> {
     const retryAfter = String(Math.max(1, Math.ceil(detail.timeToBlockExpire)));
     const http = context.switchToHttp();
-    const request = http.getRequest<Request>();
-    const endpoint = this.endpointOf(request);
+    const endpoint = this.endpointOf(context);
     if (endpoint && PAGE_ENDPOINTS.has(endpoint)) {
       const response = http.getResponse<Response>();
       response

@@ -1,22 +1,15 @@
 import type { Provider } from '@nestjs/common';
-import { APP_GUARD, Reflector } from '@nestjs/core';
-import type { ThrottlerStorage } from '@nestjs/throttler';
 import { McpAuthConfig } from '../mcp-auth.config';
 import { MCP_AUTH_DATA_SOURCE } from '../mcp-auth.constants';
 import { MCP_AUTH_MODULE_OPTIONS } from '../mcp-auth.module-definition';
-import { McpAuthThrottlerGuard } from './mcp-auth-throttler.guard';
 import type { RateLimitOptions } from './rate-limit-options.interface';
 import { createThrottlerStorage } from './rate-limit-storage.factory';
-import { resolveRateLimits, type ResolvedRateLimits } from './rate-limit.config';
-
-/** The resolved `rateLimit` option of one module instance. */
-export const MCP_AUTH_RATE_LIMITS = Symbol('McpAuth:RateLimits');
-/** The counters' storage of one module instance (the option's, or the default). */
-export const MCP_AUTH_THROTTLER_STORAGE = Symbol('McpAuth:ThrottlerStorage');
+import { resolveRateLimits } from './rate-limit.config';
+import { MCP_AUTH_RATE_LIMITS, MCP_AUTH_THROTTLER_STORAGE } from './rate-limit.tokens';
 
 /**
- * Providers that put one module instance's rate limits in force: the resolved options, the
- * counter storage and an application guard ({@link McpAuthThrottlerGuard}).
+ * Providers of one module instance's rate limits: the resolved options and the counter
+ * storage, which {@link McpAuthThrottlerGuard} (bound to the module's controllers) uses.
  *
  * Inside `McpAuthModule` call it without arguments: it reads `rateLimit` from the module
  * options. `source` gives the options directly (tests, or a host that wires limits itself
@@ -43,16 +36,6 @@ export function rateLimitProviders(source?: { rateLimit?: RateLimitOptions }): P
         { token: MCP_AUTH_DATA_SOURCE, optional: true },
         { token: McpAuthConfig, optional: true },
       ],
-    },
-    {
-      provide: APP_GUARD,
-      useFactory: (
-        resolved: ResolvedRateLimits,
-        storage: ThrottlerStorage,
-        config: McpAuthConfig,
-        reflector: Reflector,
-      ) => new McpAuthThrottlerGuard(resolved, storage, config, reflector),
-      inject: [MCP_AUTH_RATE_LIMITS, MCP_AUTH_THROTTLER_STORAGE, McpAuthConfig, Reflector],
     },
   ];
 }

@@ -6,5 +6,4 @@ export * from './resource-uri';
 export * from './scope';
 export * from './issuer';
 export * from './basic-auth';
-export * from './oauth-endpoints-exception.filter';
 export * from './prompt';

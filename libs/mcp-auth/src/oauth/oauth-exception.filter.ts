@@ -64,8 +64,9 @@ const PASSTHROUGH_HEADERS: Record<string, string> = {
  * with an RFC 6749 §5.2 body, never Nest's `{ statusCode, message }` (AS-24). Unexpected errors
  * become a 500 `server_error` that reveals nothing; they are logged, without request data.
  *
- * Express body-parser errors (413, malformed JSON) happen before routing, so only a filter
- * registered globally (`app.useGlobalFilters` or `APP_FILTER`) sees them.
+ * Bound to the module's controllers only. Body-parser errors (413, malformed JSON) happen
+ * before routing; the module answers those for its own paths with {@link send} from an error
+ * middleware (`body-parser-errors.responder.ts`), never through an application-wide filter.
  */
 @Catch()
 export class OAuthExceptionFilter implements ExceptionFilter {
@@ -75,7 +76,11 @@ export class OAuthExceptionFilter implements ExceptionFilter {
     if (host.getType() !== 'http') {
       throw exception;
     }
-    const response = host.switchToHttp().getResponse<ServerResponse>();
+    this.send(exception, host.switchToHttp().getResponse<ServerResponse>());
+  }
+
+  /** Writes the RFC 6749 §5.2 answer for any thrown value onto a Node response. */
+  send(exception: unknown, response: ServerResponse): void {
     const { status, body, headers } = this.toResponse(exception);
 
     if (response.headersSent) {

@@ -5,7 +5,6 @@ import {
   DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
   isDatabaseUnavailableError,
 } from '../../oauth/database-unavailable';
-import { OAuthEndpointsExceptionFilter } from '../../oauth/oauth-endpoints-exception.filter';
 import { buildAuthorizationResponseUrl } from './authorization-response';
 import {
   AuthorizationRequestValidator,
@@ -28,11 +27,7 @@ export class AuthorizeController {
     private readonly config: McpAuthConfig,
     private readonly validator: AuthorizationRequestValidator,
     private readonly authorization: McpAuthorizationService,
-  ) {
-    // Errors raised before this handler runs (body-parser: 413, malformed JSON) get an HTML
-    // page from the application-wide filter, not Nest's JSON.
-    OAuthEndpointsExceptionFilter.registerPages([new URL(config.endpoints.authorization).pathname]);
-  }
+  ) {}
 
   @All(ENDPOINT_PATHS.authorization)
   async authorize(@Req() request: Request, @Res() response: Response): Promise<void> {

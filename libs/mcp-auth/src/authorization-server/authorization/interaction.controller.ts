@@ -16,7 +16,6 @@ import {
   DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
   isDatabaseUnavailableError,
 } from '../../oauth/database-unavailable';
-import { OAuthEndpointsExceptionFilter } from '../../oauth/oauth-endpoints-exception.filter';
 import { RequestParameters } from '../../oauth/request-parameters';
 import { hashSecret } from '../../tokens/secret-hash';
 import { BrowserBinding } from './browser-binding';
@@ -51,14 +50,7 @@ export class InteractionController implements OnModuleInit {
     @Optional()
     @Inject(ResourceOwnerAuthenticator)
     private readonly authenticator: ResourceOwnerAuthenticator | undefined,
-  ) {
-    // Errors raised before a handler runs (body-parser: 413, malformed JSON) and unexpected
-    // ones get an HTML page from the application-wide filter, not Nest's JSON.
-    OAuthEndpointsExceptionFilter.registerPages(
-      [],
-      [`${new URL(config.endpoints.interaction).pathname}/`],
-    );
-  }
+  ) {}
 
   onModuleInit(): void {
     if (this.config.interaction.type === 'built-in' && !this.authenticator) {

@@ -1,6 +1,6 @@
 import { All, Controller, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
 import type { Request } from 'express';
-import { ENDPOINT_PATHS } from '../../mcp-auth.config';
+import { ENDPOINT_PATHS, McpAuthConfig } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
 import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
 import { ClientAuthenticator } from '../client-authentication/client-authenticator.service';
@@ -13,14 +13,15 @@ import { TokenIntrospectionService } from './token-introspection.service';
 const MAX_TOKEN_LENGTH = 8192;
 
 /**
- * `POST {prefix}/introspect`: RFC 7662 introspection (AS-27), for authenticated confidential
- * clients only. Mount with base 'prefixed'. No CORS: its callers are resource servers, never
+ * `POST {prefix}/introspect`: RFC 7662 introspection (AS-27), for the confidential clients
+ * named in the `introspection.allowedClients` option only. Mount with base 'prefixed'. No CORS: its callers are resource servers, never
  * browsers.
  */
 @Controller()
 @UseFilters(OAuthExceptionFilter)
 export class IntrospectionController {
   constructor(
+    private readonly config: McpAuthConfig,
     private readonly authenticator: ClientAuthenticator,
     private readonly introspection: TokenIntrospectionService,
   ) {}
@@ -38,6 +39,14 @@ export class IntrospectionController {
     // RFC 7662 §2.1 / §4: the caller must prove who it is; a public client proves nothing.
     if (method === 'none') {
       throw OAuthError.invalidClient('Introspection requires a confidential client.');
+    }
+    // And be one the operator designated (a resource server): anyone may register a
+    // confidential client, and introspection reveals a token's subject, client and scopes.
+    // Refused before the token is read, so the answer says nothing about it.
+    if (!this.config.introspectionClients.has(client.clientId)) {
+      throw OAuthError.unauthorizedClient('This client may not introspect tokens.', {
+        status: 403,
+      });
     }
     const token = params.require('token', { maxLength: MAX_TOKEN_LENGTH });
     // Validated like any parameter, otherwise unused: the token's shape tells its kind.

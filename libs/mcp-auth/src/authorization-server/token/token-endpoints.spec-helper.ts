@@ -41,6 +41,8 @@ export interface TestClient {
 }
 
 export interface ClientOverrides {
+  /** A fixed id, e.g. to list the client in `introspection.allowedClients`. */
+  clientId?: string;
   grantTypes?: string[];
   clientSecretExpiresAt?: Date | null;
 }
@@ -51,7 +53,7 @@ export async function registerClient(
   method: TokenEndpointAuthMethod,
   overrides: ClientOverrides = {},
 ): Promise<TestClient> {
-  const clientId = randomId();
+  const clientId = overrides.clientId ?? randomId();
   const secret = method === 'none' ? undefined : randomToken();
   await t.app.get<symbol, ClientStoreContract>(ClientStore).create({
     clientId,
