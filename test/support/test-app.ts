@@ -132,7 +132,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
  * `app.close()` would destroy the shared DataSource through TypeOrmModule's shutdown hook;
  * tests that restart an app on the same database keep it alive by swapping destroy out.
  */
-export async function closeAppKeepingDatabase(app: INestApplication, db: TestDatabase): Promise<void> {
+export async function closeAppKeepingDatabase(
+  app: INestApplication,
+  db: TestDatabase,
+): Promise<void> {
   const destroy = db.dataSource.destroy.bind(db.dataSource);
   db.dataSource.destroy = async () => undefined;
   try {
