@@ -14,7 +14,7 @@ import {
   TOOL_CALL,
 } from './lib/fixtures';
 import { runLoad, type LoadSpec } from './lib/load';
-import { freePort, startApp } from './lib/processes';
+import { freePort, productionSecrets, startApp } from './lib/processes';
 import { alternate, log } from './lib/scenario';
 
 async function main(): Promise<void> {
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     name: 'diag',
     script: 'bench/apps/bench-app.js',
     port,
-    env: { DATABASE_URL: url, ISSUER_URL: `http://127.0.0.1:${port}`, NODE_ENV: 'production' },
+    env: { DATABASE_URL: url, ISSUER_URL: `http://127.0.0.1:${port}`, ...productionSecrets() },
   });
   const peer = process.env.DIAG_PEER
     ? await startApp({

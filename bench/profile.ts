@@ -20,7 +20,7 @@ import {
   TOOL_CALL,
 } from './lib/fixtures';
 import { runLoad, type LoadSpec } from './lib/load';
-import { DIST, freePort, PROFILE_DIR, startApp } from './lib/processes';
+import { DIST, freePort, productionSecrets, PROFILE_DIR, startApp } from './lib/processes';
 
 const DB = 'mcp_auth_bench_profile';
 
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     name: `profile-${target}`,
     script: 'bench/apps/bench-app.js',
     port,
-    env: { DATABASE_URL: url, ISSUER_URL: `http://127.0.0.1:${port}`, NODE_ENV: 'production' },
+    env: { DATABASE_URL: url, ISSUER_URL: `http://127.0.0.1:${port}`, ...productionSecrets() },
   });
   let peer: Awaited<ReturnType<typeof startApp>> | undefined;
   try {

@@ -29,7 +29,13 @@ import {
   TOOL_CALL,
 } from './lib/fixtures';
 import { median, runLoad, type RunResult } from './lib/load';
-import { startApp, startBenchAppOn, ROOT, type AppProcess } from './lib/processes';
+import {
+  productionSecrets,
+  startApp,
+  startBenchAppOn,
+  ROOT,
+  type AppProcess,
+} from './lib/processes';
 import { renderReport, type ScenarioReport } from './lib/report';
 import { alternate, log, SETTINGS, type Variant } from './lib/scenario';
 import { rateLimitStorageScenario } from './rate-limit-storage.scenario';
@@ -413,7 +419,7 @@ async function startupScenario(): Promise<ScenarioReport> {
     const app = await startApp({
       name: `start-${label}`,
       script: 'apps/sample-mcp-server/src/main.js',
-      env: { NODE_ENV: 'production', ...env },
+      env: { ...productionSecrets(), ...env },
       readyPath: '/.well-known/oauth-authorization-server',
       timeoutMs: 120_000,
     });

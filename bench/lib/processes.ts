@@ -172,6 +172,15 @@ export async function startApp(options: StartOptions): Promise<AppProcess> {
  * The bench app (the sample's AppModule plus BenchController) on the database at
  * `databaseUrl`, its issuer its own origin; `env` adds to (or overrides) its environment.
  */
+/** Production refuses the sample's public defaults; nobody signs in during a run. */
+export function productionSecrets(): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DEMO_PASSWORD: randomBytes(24).toString('base64url'),
+    MCP_AUTH_KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64'),
+  };
+}
+
 export async function startBenchAppOn(
   name: string,
   databaseUrl: string,
@@ -185,10 +194,7 @@ export async function startBenchAppOn(
     env: {
       DATABASE_URL: databaseUrl,
       ISSUER_URL: `http://127.0.0.1:${port}`,
-      NODE_ENV: 'production',
-      // Production refuses the sample's public defaults; nobody signs in during a run.
-      DEMO_PASSWORD: randomBytes(24).toString('base64url'),
-      MCP_AUTH_KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64'),
+      ...productionSecrets(),
       ...env,
     },
   });
