@@ -10,7 +10,7 @@ import {
   registerClient,
   seedCode,
   type TestClient,
-} from '../libs/mcp-auth/src/authorization-server/token/token-endpoints.spec-helper';
+} from './support/token-endpoints';
 import {
   GrantStore,
   type GrantStore as GrantStoreContract,

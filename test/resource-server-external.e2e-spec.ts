@@ -17,7 +17,7 @@ import {
   registerClient,
   seedCode,
   type TestClient,
-} from '../libs/mcp-auth/src/authorization-server/token/token-endpoints.spec-helper';
+} from './support/token-endpoints';
 import {
   startOidcProvider,
   type ExternalAuthorizationServer,

@@ -29,12 +29,7 @@ import {
 } from '../libs/mcp-auth/src/storage/grant-store.interface';
 import { AccessTokenIssuer } from '../libs/mcp-auth/src/tokens/access-token.service';
 import { SigningKeyService } from '../libs/mcp-auth/src/tokens/signing-key.service';
-import {
-  postForm,
-  redeemCode,
-  registerClient,
-  seedCode,
-} from '../libs/mcp-auth/src/authorization-server/token/token-endpoints.spec-helper';
+import { postForm, redeemCode, registerClient, seedCode } from './support/token-endpoints';
 import { createResourceServerTestApp } from './support/resource-server-test-app';
 import type { TestApp } from './support/test-app';
 

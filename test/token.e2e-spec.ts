@@ -12,7 +12,7 @@ import {
   registerClient,
   seedCode,
   type TestClient,
-} from '../libs/mcp-auth/src/authorization-server/token/token-endpoints.spec-helper';
+} from './support/token-endpoints';
 import { GrantStore } from '../libs/mcp-auth/src/storage/grant-store.interface';
 import type { GrantStore as GrantStoreContract } from '../libs/mcp-auth/src/storage/grant-store.interface';
 import { SigningKeyService } from '../libs/mcp-auth/src/tokens/signing-key.service';

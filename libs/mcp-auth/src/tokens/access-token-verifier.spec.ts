@@ -3,7 +3,7 @@ import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { SignJWT, base64url, decodeJwt, generateKeyPair, type JWTPayload } from 'jose';
 import { InvalidAccessTokenError, LocalAccessTokenVerifier } from './access-token-verifier';
 import { AccessTokenIssuer } from './access-token.service';
-import { InMemorySigningKeyStore } from './in-memory-signing-key-store.spec-helper';
+import { InMemorySigningKeyStore } from '../../../../test/support/in-memory-signing-key-store';
 import { SigningKeyService } from './signing-key.service';
 
 const ISSUER = 'https://mcp.example.com';

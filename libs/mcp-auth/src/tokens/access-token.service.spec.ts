@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { SigningAlgorithm } from '../mcp-auth-options.interface';
 import { AccessTokenIssuer } from './access-token.service';
-import { InMemorySigningKeyStore } from './in-memory-signing-key-store.spec-helper';
+import { InMemorySigningKeyStore } from '../../../../test/support/in-memory-signing-key-store';
 import { SigningKeyService } from './signing-key.service';
 
 const ISSUER = 'https://mcp.example.com';

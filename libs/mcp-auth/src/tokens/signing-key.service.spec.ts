@@ -9,7 +9,7 @@ import {
 import type { SigningAlgorithm } from '../mcp-auth-options.interface';
 import { LocalAccessTokenVerifier } from './access-token-verifier';
 import { AccessTokenIssuer } from './access-token.service';
-import { InMemorySigningKeyStore } from './in-memory-signing-key-store.spec-helper';
+import { InMemorySigningKeyStore } from '../../../../test/support/in-memory-signing-key-store';
 import { SigningKeyService, type SigningKeyConfig } from './signing-key.service';
 
 const ISSUER = 'https://mcp.example.com';

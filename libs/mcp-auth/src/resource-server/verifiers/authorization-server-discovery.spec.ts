@@ -1,6 +1,6 @@
 import { AccessTokenVerifierUnavailableError } from '../access-token-verifier.interface';
 import { AuthorizationServerDiscovery, discoveryUrls } from './authorization-server-discovery';
-import { JsonServer } from './json-server.spec-helper';
+import { JsonServer } from '../../../../../test/support/json-server';
 
 describe('discoveryUrls (AS-3)', () => {
   it('an issuer without a path: RFC 8414, then OIDC', () => {

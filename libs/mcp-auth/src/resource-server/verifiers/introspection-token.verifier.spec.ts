@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { InvalidAccessTokenError } from '../../tokens/invalid-access-token.error';
 import { AccessTokenVerifierUnavailableError } from '../access-token-verifier.interface';
 import { IntrospectionTokenVerifier } from './introspection-token.verifier';
-import { JsonServer, type RecordedRequest } from './json-server.spec-helper';
+import { JsonServer, type RecordedRequest } from '../../../../../test/support/json-server';
 
 const RESOURCE = 'https://api.example.com/mcp';
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { AccessTokenIssuer } from '../../tokens/access-token.service';
 import { LocalAccessTokenVerifier } from '../../tokens/access-token-verifier';
-import { InMemorySigningKeyStore } from '../../tokens/in-memory-signing-key-store.spec-helper';
+import { InMemorySigningKeyStore } from '../../../../../test/support/in-memory-signing-key-store';
 import { SigningKeyService } from '../../tokens/signing-key.service';
 import { LocalTokenVerifier } from './local-token.verifier';
 

@@ -8,7 +8,7 @@ import {
   type JWTPayload,
 } from 'jose';
 import { InvalidAccessTokenError } from '../../tokens/invalid-access-token.error';
-import { JsonServer } from './json-server.spec-helper';
+import { JsonServer } from '../../../../../test/support/json-server';
 import { RemoteJwksTokenVerifier } from './remote-jwks-token.verifier';
 
 const RESOURCE = 'https://api.example.com/mcp';

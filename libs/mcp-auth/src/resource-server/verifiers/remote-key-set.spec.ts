@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { InvalidAccessTokenError } from '../../tokens/invalid-access-token.error';
 import { AccessTokenVerifierUnavailableError } from '../access-token-verifier.interface';
-import { JsonServer } from './json-server.spec-helper';
+import { JsonServer } from '../../../../../test/support/json-server';
 import { RemoteKeySet } from './remote-key-set';
 
 async function keyPair(kid: string) {

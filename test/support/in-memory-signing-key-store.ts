@@ -2,7 +2,7 @@ import type {
   NewSigningKey,
   SigningKeyRecord,
   SigningKeyStore,
-} from '../storage/signing-key-store.interface';
+} from '../../libs/mcp-auth/src/storage/signing-key-store.interface';
 
 /** Test double of `SigningKeyStore` with the same contract as the database store. */
 export class InMemorySigningKeyStore implements SigningKeyStore {

@@ -1,28 +1,24 @@
 import type { Server } from 'node:http';
 import type { Response } from 'supertest';
 import request from 'supertest';
-import {
-  createTestApp,
-  type TestApp,
-  type TestAppOptions,
-} from '../../../../../test/support/test-app';
-import { McpAuthConfig } from '../../mcp-auth.config';
-import { computeS256Challenge } from '../../oauth/pkce';
+import { createTestApp, type TestApp, type TestAppOptions } from './test-app';
+import { McpAuthConfig } from '../../libs/mcp-auth/src/mcp-auth.config';
+import { computeS256Challenge } from '../../libs/mcp-auth/src/oauth/pkce';
 import {
   AuthorizationCodeStore,
   type AuthorizationCodeStore as CodeStore,
-} from '../../storage/authorization-code-store.interface';
+} from '../../libs/mcp-auth/src/storage/authorization-code-store.interface';
 import {
   ClientStore,
   type ClientStore as ClientStoreContract,
   type TokenEndpointAuthMethod,
-} from '../../storage/client-store.interface';
+} from '../../libs/mcp-auth/src/storage/client-store.interface';
 import {
   GrantStore,
   type GrantStore as GrantStoreContract,
-} from '../../storage/grant-store.interface';
-import { randomId, randomToken } from '../../tokens/random-token';
-import { hashSecret } from '../../tokens/secret-hash';
+} from '../../libs/mcp-auth/src/storage/grant-store.interface';
+import { randomId, randomToken } from '../../libs/mcp-auth/src/tokens/random-token';
+import { hashSecret } from '../../libs/mcp-auth/src/tokens/secret-hash';
 
 /** Shared set-up of the token, revocation and introspection e2e specs. */
 
