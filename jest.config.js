@@ -24,4 +24,5 @@ module.exports = {
   },
   modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/libs/mcp-auth/dist'],
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/support/skipped-tests.reporter.cjs'],
 };

@@ -32,6 +32,7 @@ import { SigningKeyService } from '../libs/mcp-auth/src/tokens/signing-key.servi
 import { postForm, redeemCode, registerClient, seedCode } from './support/token-endpoints';
 import { createResourceServerTestApp } from './support/resource-server-test-app';
 import type { TestApp } from './support/test-app';
+import { itOnPostgres } from './support/skip';
 
 /** The MCP endpoint of the tests: class scope plus method scopes, per-operation checks. */
 @Controller()
@@ -421,7 +422,7 @@ describe('BearerGuard with our own authorization server (RS-1..RS-10)', () => {
       expect(response.body.error_description).toBe('token revoked');
     });
 
-    (process.env.DATABASE_URL ? it : it.skip)(
+    itOnPostgres(
       'Postgres: re-listens after losing its LISTEN connection and catches up',
       async () => {
         const grants = t.app.get<symbol, GrantStoreContract>(GrantStore);

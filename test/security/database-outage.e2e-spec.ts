@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { TestApp } from '../support/test-app';
+import { describeOnPostgres } from '../support/skip';
 import {
   authorizeUrl,
   expectOAuthJson,
@@ -28,10 +29,6 @@ import type { TcpProxy } from './support/tcp-proxy';
  *
  * Needs a real Postgres: the embedded database runs in-process and cannot be cut.
  */
-const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
-if (!process.env.DATABASE_URL) {
-  console.warn('database-outage.e2e-spec: skipped, it needs a real Postgres (set DATABASE_URL)');
-}
 
 interface Sample {
   kind: string;

@@ -5,6 +5,7 @@ import type { RateLimitOptions } from '../../libs/mcp-auth/src/abuse';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from '../support/test-database';
 import { redisReachable, redisUrl } from '../support/test-redis';
+import { describeIf, describeOnPostgres } from '../support/skip';
 import { expectErrorPage, expectOAuthJson, http, type RawResponse } from './support/harness';
 import { openProxiedDatabase, type ProxiedDatabase } from './support/proxied-database';
 
@@ -83,9 +84,10 @@ describe('Security: rate limits shared by instances', () => {
     expectLimited(await login(b));
   });
 
-  const describeRedis = redisReachable('rate-limit-shared-storage.e2e-spec')
-    ? describe
-    : describe.skip;
+  const describeRedis = describeIf(
+    redisReachable('rate-limit-shared-storage.e2e-spec'),
+    'needs Redis: set REDIS_URL or start redis-server',
+  );
 
   describeRedis('Redis storage (@nest-lab/throttler-storage-redis)', () => {
     it('A and B, each with its own Redis connection, count against one budget', async () => {
@@ -109,13 +111,6 @@ describe('Security: rate limits shared by instances', () => {
     });
   });
 });
-
-const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
-if (!process.env.DATABASE_URL) {
-  console.warn(
-    'rate-limit-shared-storage.e2e-spec: outage case skipped, it needs a real Postgres (set DATABASE_URL)',
-  );
-}
 
 describeOnPostgres('Security: rate-limit counters while the database is down', () => {
   let database: ProxiedDatabase;

@@ -8,6 +8,7 @@ import {
   type TestDatabase,
 } from '../../../../../../test/support/test-database';
 import { openProxiedDatabase } from '../../../../../../test/security/support/proxied-database';
+import { describeOnPostgres } from '../../../../../../test/support/skip';
 import { isDatabaseUnavailableError } from '../../../oauth/database-unavailable';
 import { ExpiredRecordsPurger } from './expired-records.purger';
 import { TypeOrmThrottlerStorage } from './typeorm-throttler.storage';
@@ -226,13 +227,6 @@ describe.each(DATABASE_TARGETS)('TypeOrmThrottlerStorage contract ($name)', (tar
     expect((await storage.increment(blocked, 200, 1, 60_000, NAME)).isBlocked).toBe(true);
   });
 });
-
-const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
-if (!process.env.DATABASE_URL) {
-  console.warn(
-    'typeorm-throttler.storage.spec: outage case skipped, it needs a real Postgres (set DATABASE_URL)',
-  );
-}
 
 describeOnPostgres('TypeOrmThrottlerStorage with the database gone', () => {
   it('fails with an error the module answers as 503 (database unavailable), not 500', async () => {
