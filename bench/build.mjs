@@ -5,22 +5,12 @@ import { transformFile } from '@swc/core';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { swcOptions } from '../apps/sample-mcp-server/swc-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'bench');
 const sources = ['apps/sample-mcp-server/src', 'libs/mcp-auth/src', 'bench'];
 const skip = /\.(spec|e2e-spec|spec-helper)\.ts$|\.d\.ts$/;
-
-const swcOptions = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-    keepClassNames: true,
-  },
-  module: { type: 'commonjs', ignoreDynamic: true },
-  sourceMaps: true,
-};
 
 async function* walk(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {

@@ -38,6 +38,7 @@ import {
 } from './lib/processes';
 import { renderReport, type ScenarioReport } from './lib/report';
 import { alternate, log, SETTINGS, type Variant } from './lib/scenario';
+import { npmStartScenario } from './npm-start.scenario';
 import { rateLimitStorageScenario } from './rate-limit-storage.scenario';
 
 const ONLY = new Set(
@@ -389,6 +390,8 @@ async function main(): Promise<void> {
   if (ONLY.has('6')) {
     log('Scenario 6: start time and memory, embedded database vs Postgres');
     reports.push(await startupScenario());
+    log('Scenario 6b: `npm start`, first start and restart');
+    reports.push(await npmStartScenario());
   }
 
   if (ONLY.has('7')) {

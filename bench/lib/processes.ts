@@ -55,7 +55,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-function rssOf(pid: number): number {
+/** Resident set size of a process, in MiB (NaN when it cannot be read). */
+export function rssOf(pid: number): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const match = /VmRSS:\s+(\d+) kB/.exec(status);

@@ -11,8 +11,8 @@ import { createScratchDatabase, type ScratchDatabase } from './support/scratch-d
 /**
  * The sample server process (main.ts, as `npm start` runs it) in production mode: it refuses
  * to boot with the public demo password or without a key-encryption secret, reports a bad
- * ISSUER_URL in the same list as every other problem, and, once configured, stores its signing
- * keys encrypted and does not advertise Express.
+ * ISSUER_URL in the same list as every other problem, and, once configured, logs what to do
+ * next without any secret, stores its signing keys encrypted and does not advertise Express.
  */
 
 jest.setTimeout(180_000);
@@ -119,6 +119,27 @@ describe('The sample server in production mode', () => {
       const output = (server as RunningChild).stdout() + (server as RunningChild).stderr();
       expect(output).not.toContain(DEMO_PASSWORD);
       expect(output).not.toContain(KEY_SECRET);
+    });
+
+    it('ends its start-up log with the MCP URL, the Inspector command and the data location, in JSON, without a sign-in line', () => {
+      const messages = (server as RunningChild)
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { message: string }).message);
+      // The database URL as it may be printed: no password, no query.
+      const printable = database.url ? new URL(database.url) : undefined;
+      if (printable) Object.assign(printable, { password: '', search: '' });
+      const data = printable
+        ? `Data: PostgreSQL at ${printable.toString()}`
+        : `Data: embedded PostgreSQL (PGlite) in ${join(dataDir, 'pglite')}`;
+      expect(messages.slice(-4)).toEqual([
+        `MCP endpoint: ${issuer}/mcp`,
+        `In a browser: ${issuer}/`,
+        `MCP Inspector (Node 22.19+): npx @modelcontextprotocol/inspector --transport http --server-url ${issuer}/mcp`,
+        data,
+      ]);
+      expect(messages.join('\n')).not.toMatch(/Demo sign-in|Mapped \{/);
     });
 
     it('stores its signing keys encrypted (JWE), not as plain JWK', async () => {

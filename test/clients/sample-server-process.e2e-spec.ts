@@ -9,14 +9,25 @@ import { createScratchDatabase, type ScratchDatabase } from './support/scratch-d
 
 /**
  * The sample server as a process, started the way `npm start` starts it (main.ts unchanged;
- * compiled in memory by support/swc-register.cjs instead of `nest build`, so nothing is
- * written to dist/): health, the MCP endpoint's other methods, and a clean SIGTERM shutdown
- * that leaves the database consistent for the next start.
+ * compiled in memory by support/swc-register.cjs instead of the build, so nothing is written
+ * to dist/): its start-up output, health, the landing page, the MCP endpoint's other methods
+ * and what a browser sees there, and a clean SIGTERM shutdown that leaves the database
+ * consistent for the next start.
  */
 
 jest.setTimeout(180_000);
 
 const WORKSPACE = resolve(__dirname, '../..');
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A database URL as the server may print it: no password, no query. */
+function withoutSecrets(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.password = '';
+  url.search = '';
+  return url.toString();
+}
 
 describe('The sample server process', () => {
   let database: ScratchDatabase;
@@ -41,6 +52,9 @@ describe('The sample server process', () => {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.DATABASE_URL;
     delete env.NODE_ENV;
+    // The demo defaults, which the start-up output is checked against.
+    delete env.DEMO_USERNAME;
+    delete env.DEMO_PASSWORD;
     const child = startChild(
       process.execPath,
       ['-r', './test/clients/support/swc-register.cjs', 'apps/sample-mcp-server/src/main.ts'],
@@ -74,6 +88,67 @@ describe('The sample server process', () => {
       status: 'ok',
       info: { database: { status: 'up' } },
     });
+  });
+
+  it('ends its start-up output with what to do next, without Nest’s route mapping', () => {
+    const running = server as RunningChild;
+    const output = running.stdout() + running.stderr();
+    expect(output).not.toMatch(/RoutesResolver|RouterExplorer|Mapped \{|InstanceLoader/);
+    const data = database.url
+      ? `PostgreSQL at ${withoutSecrets(database.url)}`
+      : `embedded PostgreSQL (PGlite) in ${join(dataDir, 'pglite')}`;
+    // The block is the last thing printed, after Nest's own few lines.
+    expect(running.stdout().trimEnd()).toMatch(
+      new RegExp(
+        `\\nSample MCP server is ready\\.\\n` +
+          `  MCP endpoint: ${escapeRegExp(`${issuer}/mcp`)}\\n` +
+          `  In a browser: ${escapeRegExp(`${issuer}/`)}\\n` +
+          `  MCP Inspector \\(Node 22\\.19\\+\\): ${escapeRegExp(
+            `npx @modelcontextprotocol/inspector --transport http --server-url ${issuer}/mcp`,
+          )}\\n` +
+          `  Demo sign-in: username "demo", password "demo-password"\\n` +
+          `  Data: ${escapeRegExp(data)}$`,
+      ),
+    );
+    expect(running.stdout().trim().split('\n').length).toBeLessThan(20);
+  });
+
+  it('serves a landing page at /: the MCP URL, the metadata documents, how to connect; no script', async () => {
+    const page = await fetch(`${issuer}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toMatch(
+      /^default-src 'none'; style-src 'sha256-/,
+    );
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    const html = await page.text();
+    expect(html).toContain(`${issuer}/mcp`);
+    expect(html).toContain('<a href="/.well-known/oauth-authorization-server">');
+    expect(html).toContain('<a href="/.well-known/oauth-protected-resource/mcp">');
+    expect(html).toContain('npx @modelcontextprotocol/inspector --transport http --server-url');
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('demo-password');
+  });
+
+  it('/mcp opened in a browser: a page saying what it is, with the same 401 challenge', async () => {
+    const browser = await fetch(`${issuer}/mcp`, {
+      headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+    });
+    expect(browser.status).toBe(401);
+    expect(browser.headers.get('www-authenticate')).toBe(
+      `Bearer resource_metadata="${issuer}/.well-known/oauth-protected-resource/mcp", scope="mcp:tools"`,
+    );
+    expect(browser.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(browser.headers.get('content-security-policy')).toMatch(/^default-src 'none';/);
+    expect(await browser.text()).toMatch(/This is an MCP endpoint[^]*<a href="\/">/);
+
+    // What MCP clients ask for is answered as before: the challenge and a JSON body.
+    for (const accept of ['text/event-stream', 'application/json, text/event-stream']) {
+      const client = await fetch(`${issuer}/mcp`, { headers: { accept } });
+      expect(client.status).toBe(401);
+      expect(client.headers.get('www-authenticate')).toContain('resource_metadata=');
+      expect(await client.json()).toEqual({});
+    }
   });
 
   it('/mcp: GET and DELETE answer 405 (Allow: POST) to an authenticated client, 401 to anyone else', async () => {

@@ -11,10 +11,11 @@ import {
   type StaticClientOptions,
 } from '@app/mcp-auth';
 import type { AppConfig } from './config/app-config';
-import { APP_CONFIG } from './config/app-config.constants';
+import { APP_CONFIG, SERVICE_NAME } from './config/app-config.constants';
 import { HealthController } from './health/health.controller';
 import { McpController } from './mcp/mcp.controller';
 import { DemoAuthenticator } from './users/demo-authenticator';
+import { LandingController } from './web/landing.controller';
 
 /** The sample application, built from a configuration checked before Nest starts. */
 @Module({})
@@ -58,7 +59,7 @@ export class AppModule {
                 path: '/mcp',
                 scopes: ['mcp:tools', 'mcp:admin'],
                 defaultScopes: ['mcp:tools'],
-                name: 'Sample MCP server',
+                name: SERVICE_NAME,
               },
             ],
             scopes: {
@@ -69,7 +70,7 @@ export class AppModule {
             clients: config.staticClients as StaticClientOptions[],
             // Signing keys are stored encrypted when set (required in production by the config).
             tokens: { keyEncryptionSecret: config.keyEncryptionSecret },
-            interaction: { type: 'built-in', serviceName: 'Sample MCP server' },
+            interaction: { type: 'built-in', serviceName: SERVICE_NAME },
             migrationsRun: true,
             ...authOverrides,
           }),
@@ -80,7 +81,7 @@ export class AppModule {
         }),
         TerminusModule,
       ],
-      controllers: [HealthController, McpController],
+      controllers: [HealthController, McpController, LandingController],
       providers: [configProvider],
       exports: [configProvider],
     };

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
-import { ConsoleLogger, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { loadAppConfig } from './config/app-config';
+import { SERVICE_NAME } from './config/app-config.constants';
+import { SampleLogger } from './logging/sample.logger';
+import { startupSummary } from './startup/startup-summary';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -15,7 +17,7 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
 
-  const logger = new ConsoleLogger('SampleMcpServer', { json: config.production });
+  const logger = new SampleLogger('SampleMcpServer', { json: config.production });
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger,
   });
@@ -26,13 +28,13 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks();
   await app.listen(config.port, process.env.HOST ?? '0.0.0.0');
 
-  const log = new Logger('SampleMcpServer');
-  log.log(`MCP endpoint: ${config.issuerUrl}/mcp`);
-  log.log(
-    `Database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded (${config.embeddedDataDir})`}`,
-  );
-  if (!config.production) {
-    log.log(`Demo sign-in: username "${config.demoUsername}", password "${config.demoPassword}"`);
+  const summary = startupSummary(config);
+  if (config.production) {
+    // JSON logs: one entry per fact keeps them parseable by log collectors.
+    for (const line of summary) logger.log(line);
+  } else {
+    // The last thing on screen, unprefixed: what to do next.
+    process.stdout.write(`\n${SERVICE_NAME} is ready.\n  ${summary.join('\n  ')}\n\n`);
   }
 }
 

@@ -1,4 +1,14 @@
-import { Controller, Delete, Get, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  Inject,
+  Post,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Response } from 'express';
 import {
@@ -9,6 +19,7 @@ import {
 } from '@app/mcp-auth';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.constants';
+import { McpBrowserPageFilter } from './mcp-browser-page.filter';
 import { createSampleMcpServer, type SampleServerStats, TOOL_SCOPES } from './sample-tools';
 
 /**
@@ -18,6 +29,7 @@ import { createSampleMcpServer, type SampleServerStats, TOOL_SCOPES } from './sa
 @Controller('mcp')
 @UseGuards(BearerGuard)
 @RequiredScopes('mcp:tools')
+@UseFilters(McpBrowserPageFilter)
 export class McpController {
   private readonly stats: SampleServerStats = { startedAt: new Date(), toolCalls: 0 };
 
