@@ -43,6 +43,11 @@ export interface AccessTokenVerificationContext {
  * @publicApi
  */
 export interface AccessTokenVerifier {
+  /**
+   * True when `verify` and `verifyCached` themselves refuse a token whose `aud` does not name
+   * `context.resource` (RS-7). Otherwise `BearerStrategy` checks the audience after them.
+   */
+  readonly checksAudience?: boolean;
   verify(token: string, context: AccessTokenVerificationContext): Promise<VerifiedAccessToken>;
   /**
    * Optional fast path: the answer `verify` would give, without waiting, when the verifier can

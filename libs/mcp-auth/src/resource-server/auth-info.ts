@@ -1,17 +1,19 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Request } from 'express';
 import type { VerifiedAccessToken } from './access-token-verifier.interface';
+import type { McpPrincipal } from './mcp-principal';
 
 export type { AuthInfo };
 
 /**
  * A request that passed `BearerGuard`: `auth` is what the MCP SDK's transports hand tools as
- * `extra.authInfo`; `accessToken` is the full verified token.
+ * `extra.authInfo`; `accessToken` is the full verified token; `user` is what Passport set.
  * @publicApi
  */
 export interface McpAuthenticatedRequest extends Request {
   auth: AuthInfo;
   accessToken: VerifiedAccessToken;
+  user: McpPrincipal;
 }
 
 /** The MCP SDK's `AuthInfo` for a verified token; `extra` carries every token claim. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { OnModuleDestroy } from '@nestjs/common';
 import type { Request } from 'express';
 import passport from 'passport';
@@ -7,81 +8,148 @@ import {
 } from 'passport-http-bearer';
 import { InvalidAccessTokenError } from '../tokens/invalid-access-token.error';
 import type { AccessTokenVerifier, VerifiedAccessToken } from './access-token-verifier.interface';
-import { getRequestAuthContext, type RequestAuthContext } from './request-auth-context';
+import { readBearerCredentials } from './bearer-credentials';
+import { NO_CREDENTIALS, invalidToken, type BearerRefusal } from './bearer-refusal';
+import { toMcpPrincipal, type McpPrincipal } from './mcp-principal';
+import { getRequestAuthContext } from './request-auth-context';
+import type { ProtectedResource, ResourceServerConfig } from './resource-server.config';
 import { assertAudience, assertNotExpired } from './verifiers/access-token-claims';
 
-let instances = 0;
+/** passport-http-bearer's `done`: the principal and verified token, or why not. */
+type VerifyDone = (
+  error: unknown,
+  principal?: McpPrincipal | false,
+  info?: VerifiedAccessToken | { message: string },
+) => void;
+
+/** Passport's registry, which has no public lookup by name. */
+interface PassportRegistry {
+  _strategy(name: string): unknown;
+}
 
 /**
- * The passport-http-bearer strategy of one module instance. Passport's registry is
- * process-global, so each instance registers under its own name (`mcp-bearer-<n>`) and two
- * instances never verify with each other's verifier; the name is released on shutdown.
+ * The passport-http-bearer strategy of one module instance, registered with Passport under
+ * its own name (`resourceServer.strategyName`, else `mcp-bearer:<random>`): Passport's registry
+ * is process-global, so two instances never verify with each other's verifier. `BearerGuard`
+ * runs it through `@nestjs/passport`; a host can compose it with its own strategies
+ * (`AuthGuard([name, 'jwt'])`). The name is released on shutdown.
  *
- * The strategy only extracts the token; the guard has already refused query and body tokens
- * (RS-5) and malformed headers, and it writes every challenge itself.
+ * On success Passport gets the `McpPrincipal` as the user (`req.user`) and the
+ * `VerifiedAccessToken` as the info (`req.authInfo`). On failure it gets a `BearerRefusal`
+ * for the challenge, which the guard writes itself (RFC 9728 `resource_metadata`).
+ *
+ * passport-http-bearer also reads `?access_token=` and body fields, which MCP forbids (RS-5):
+ * `authenticate` refuses those, duplicate headers and malformed ones before it runs.
+ * @publicApi
  */
-export class BearerStrategy implements OnModuleDestroy {
-  readonly name = `mcp-bearer-${++instances}`;
+export class BearerStrategy
+  extends HttpBearerStrategy<VerifyFunctionWithRequest>
+  implements OnModuleDestroy
+{
+  /** A frozen verified token (a verifier's cache hit) keeps its frozen principal. */
+  private readonly principals = new WeakMap<VerifiedAccessToken, McpPrincipal>();
 
-  constructor(private readonly verifier: AccessTokenVerifier) {
-    const verify: VerifyFunctionWithRequest = (request, token, done) => {
-      this.validate(request, token).then(
-        (verified) => done(null, verified),
-        (error: unknown) => done(error),
+  constructor(
+    private readonly verifier: AccessTokenVerifier,
+    private readonly config: ResourceServerConfig,
+  ) {
+    super({ passReqToCallback: true }, (request, token, done) =>
+      this.verifyToken(request, token, done as VerifyDone),
+    );
+    this.name = config.strategyName ?? `mcp-bearer:${randomUUID()}`;
+    if ((passport as unknown as PassportRegistry)._strategy(this.name) !== undefined) {
+      throw new Error(
+        `McpAuthModule: a Passport strategy named "${this.name}" is already registered; give each module instance its own resourceServer.strategyName`,
       );
-    };
-    passport.use(this.name, new HttpBearerStrategy({ passReqToCallback: true }, verify));
+    }
+    passport.use(this.name, this);
   }
 
   onModuleDestroy(): void {
-    passport.unuse(this.name);
-  }
-
-  /**
-   * The verified token, or false (→ 401 invalid_token) with the reason kept for the header.
-   * BearerGuard calls this directly with the token it extracted from the Authorization header.
-   */
-  async validate(request: Request, token: string): Promise<VerifiedAccessToken | false> {
-    const context = this.contextOf(request);
-    try {
-      const verified = await this.verifier.verify(token, { resource: context.resource.uri });
-      return this.accept(verified, context);
-    } catch (error) {
-      return this.refuse(error, context);
+    if ((passport as unknown as PassportRegistry)._strategy(this.name) === this) {
+      passport.unuse(this.name);
     }
   }
 
-  /**
-   * `validate` answered synchronously when the verifier can decide from memory
-   * (`AccessTokenVerifier.verifyCached`); undefined when `validate` must run.
-   */
-  validateCached(request: Request, token: string): VerifiedAccessToken | false | undefined {
-    if (!this.verifier.verifyCached) return undefined;
-    const context = this.contextOf(request);
-    try {
-      const verified = this.verifier.verifyCached(token, { resource: context.resource.uri });
-      return verified === undefined ? undefined : this.accept(verified, context);
-    } catch (error) {
-      return this.refuse(error, context);
+  /** RS-5 first; then passport-http-bearer reads the header and calls `verifyToken`. */
+  override authenticate(request: Request, options?: object): void {
+    const credentials = readBearerCredentials(request);
+    if (typeof credentials !== 'string') {
+      (this as unknown as passport.StrategyCreatedStatic).fail(credentials, credentials.status);
+      return;
     }
+    // RFC 7235 allows several spaces; passport-http-bearer splits on exactly one.
+    const header = request.headers.authorization as string;
+    if (header.length !== 7 + credentials.length) {
+      request.headers.authorization = `Bearer ${credentials}`;
+    }
+    super.authenticate(request, options);
   }
 
-  private contextOf(request: Request): RequestAuthContext {
-    const context = getRequestAuthContext(request);
-    if (!context) throw new Error('BearerStrategy runs only behind BearerGuard');
-    return context;
+  /**
+   * passport-http-bearer's challenge, as a `BearerRefusal`: it is only asked for one with no
+   * token (no code) or after `verifyToken` refused one (`invalid_token`).
+   */
+  _challenge(code?: string, description?: string): BearerRefusal {
+    return code === 'invalid_token' ? invalidToken(description ?? 'invalid token') : NO_CREDENTIALS;
   }
 
-  /** RS-6 / RS-7 again, whichever verifier is plugged in: no token passthrough (RS-10). */
-  private accept(verified: VerifiedAccessToken, context: RequestAuthContext): VerifiedAccessToken {
-    assertAudience(verified.audience, context.resource.uri);
-    assertNotExpired(verified.expiresAt, context.clockTolerance);
-    return verified;
+  /**
+   * The verify callback: the token for the route's resource (`@McpResource()` through
+   * `BearerGuard`, else by request path). Synchronous when the verifier can answer from
+   * memory (`AccessTokenVerifier.verifyCached`).
+   */
+  private verifyToken(request: Request, token: string, done: VerifyDone): void {
+    const resource =
+      getRequestAuthContext(request)?.resource ??
+      this.config.resourceForPath(request.path ?? request.url.split('?')[0]);
+    const context = { resource: resource.uri };
+    let cached: VerifiedAccessToken | undefined;
+    try {
+      cached = this.verifier.verifyCached?.(token, context);
+    } catch (error) {
+      this.refuse(error, done);
+      return;
+    }
+    if (cached !== undefined) {
+      this.accept(cached, resource, done);
+      return;
+    }
+    this.verifier.verify(token, context).then(
+      (verified) => this.accept(verified, resource, done),
+      (error: unknown) => this.refuse(error, done),
+    );
   }
 
-  private refuse(error: unknown, context: RequestAuthContext): false {
-    if (!(error instanceof InvalidAccessTokenError)) throw error;
-    context.failure = error;
-    return false;
+  /** RS-6 / RS-7 whichever verifier is plugged in: no token passthrough (RS-10). */
+  private accept(
+    verified: VerifiedAccessToken,
+    resource: ProtectedResource,
+    done: VerifyDone,
+  ): void {
+    try {
+      // Once per request: the built-in verifiers check the audience themselves.
+      if (this.verifier.checksAudience !== true) assertAudience(verified.audience, resource.uri);
+      assertNotExpired(verified.expiresAt, this.config.clockTolerance);
+    } catch (error) {
+      this.refuse(error, done);
+      return;
+    }
+    done(null, this.principalOf(verified), verified);
+  }
+
+  /** A refused token fails (another strategy may still succeed); anything else is an error. */
+  private refuse(error: unknown, done: VerifyDone): void {
+    if (error instanceof InvalidAccessTokenError) done(null, false, { message: error.reason });
+    else done(error);
+  }
+
+  private principalOf(verified: VerifiedAccessToken): McpPrincipal {
+    let principal = this.principals.get(verified);
+    if (principal === undefined) {
+      principal = toMcpPrincipal(verified);
+      if (Object.isFrozen(verified)) this.principals.set(verified, principal);
+    }
+    return principal;
   }
 }

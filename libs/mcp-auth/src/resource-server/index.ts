@@ -12,11 +12,13 @@ export {
   type ChallengeScope,
 } from './bearer-challenge.exception';
 export { BearerGuard } from './bearer.guard';
+export { type BearerRefusal } from './bearer-refusal';
 export { BearerStrategy } from './bearer.strategy';
 export { AccessToken } from './decorators/access-token.decorator';
 export { McpResource } from './decorators/mcp-resource.decorator';
 export { Public } from './decorators/public.decorator';
 export { RequiredScopes } from './decorators/required-scopes.decorator';
+export { toMcpPrincipal, type McpPrincipal } from './mcp-principal';
 export { ProtectedResourceMetadataController } from './metadata/protected-resource-metadata.controller';
 export {
   buildProtectedResourceMetadata,

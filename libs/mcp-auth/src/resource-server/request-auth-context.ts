@@ -1,14 +1,13 @@
-import type { InvalidAccessTokenError } from '../tokens/invalid-access-token.error';
 import type { VerifiedAccessToken } from './access-token-verifier.interface';
 import type { ChallengeScope } from './bearer-challenge.exception';
 import type { ScopeHierarchy } from './scope-hierarchy';
 
-/** What the guard learned about one request, for the strategy, decorators and helpers. */
+/**
+ * What `BearerGuard` decided about one request's route (its resource and scopes) and, once
+ * Passport succeeded, its token: for the strategy, `@AccessToken()` and `requireScopes()`.
+ */
 export interface RequestAuthContext extends ChallengeScope {
   readonly scopeHierarchy: ScopeHierarchy;
-  readonly clockTolerance: number;
-  /** Why the token was refused, for the 401 description. */
-  failure?: InvalidAccessTokenError;
   token?: VerifiedAccessToken;
 }
 

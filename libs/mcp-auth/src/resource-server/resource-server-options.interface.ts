@@ -10,6 +10,12 @@ export interface ResourceServerSettings {
   scopeHierarchy?: ScopeHierarchyDefinition;
   /** Seconds of clock skew tolerated on `exp` and `nbf`. Default 5. */
   clockTolerance?: number;
+  /**
+   * Name of this instance's Passport strategy, for composing it with the host's own
+   * (`AuthGuard(['mcp', 'jwt'])`). Unique in the process. Default: `mcp-bearer:<random>`,
+   * readable as `BearerStrategy.name`.
+   */
+  strategyName?: string;
 }
 
 /**

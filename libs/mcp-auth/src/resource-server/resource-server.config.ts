@@ -54,6 +54,8 @@ export class ResourceServerConfig {
   readonly authorizationServers: readonly string[];
   readonly scopeHierarchy: ScopeHierarchy;
   readonly clockTolerance: number;
+  /** `strategyName` as configured; `BearerStrategy` picks one when absent. */
+  readonly strategyName: string | undefined;
   readonly host: string | undefined;
   /**
    * Served at the root `/.well-known/oauth-protected-resource`: the resource at the origin if
@@ -75,6 +77,7 @@ export class ResourceServerConfig {
     this.authorizationServers = [...init.authorizationServers];
     this.scopeHierarchy = new ScopeHierarchy(init.settings?.scopeHierarchy);
     this.clockTolerance = init.settings?.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
+    this.strategyName = init.settings?.strategyName;
     this.host = init.host;
     this.resources = init.resources.map((resource) =>
       describeResource(resource, this.authorizationServers),
@@ -233,6 +236,10 @@ function validate(init: ResourceServerConfigInit): string[] {
     !(Number.isFinite(tolerance) && tolerance >= 0 && tolerance <= 300)
   ) {
     problems.push('clockTolerance must be between 0 and 300 seconds');
+  }
+  const strategyName = init.settings?.strategyName;
+  if (strategyName !== undefined && (typeof strategyName !== 'string' || strategyName === '')) {
+    problems.push('strategyName must be a non-empty string');
   }
   if (init.settings?.scopeHierarchy !== undefined) {
     problems.push(...ScopeHierarchy.validate(init.settings.scopeHierarchy));

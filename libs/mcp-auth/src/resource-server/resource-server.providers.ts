@@ -33,8 +33,9 @@ function resourceServerSettings(options: unknown): McpAuthResourceServerOptions 
 export const BEARER_PROVIDERS: Provider[] = [
   {
     provide: BearerStrategy,
-    useFactory: (verifier: AccessTokenVerifier) => new BearerStrategy(verifier),
-    inject: [AccessTokenVerifier],
+    useFactory: (verifier: AccessTokenVerifier, config: ResourceServerConfig) =>
+      new BearerStrategy(verifier, config),
+    inject: [AccessTokenVerifier, ResourceServerConfig],
   },
   BearerGuard,
 ];

@@ -38,6 +38,8 @@ interface CachedAnswer {
  * when it has one.
  */
 export class IntrospectionTokenVerifier implements AccessTokenVerifier {
+  /** `aud` is checked against the request's resource here (RS-7). */
+  readonly checksAudience = true;
   private readonly logger = new Logger('McpAuthIntrospection');
   private readonly cache = new Map<string, CachedAnswer>();
   private readonly inFlight = new Map<string, Promise<Readonly<Record<string, unknown>>>>();

@@ -20,6 +20,8 @@ import { assertAudience, audienceOf } from './access-token-claims';
  * The deny-list is consulted on every request regardless.
  */
 export class LocalTokenVerifier implements AccessTokenVerifier {
+  /** `aud` is checked against the request's resource here (RS-7). */
+  readonly checksAudience = true;
   private readonly built = new WeakMap<object, VerifiedAccessToken>();
 
   constructor(

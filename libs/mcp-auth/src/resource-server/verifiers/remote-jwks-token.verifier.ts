@@ -29,6 +29,8 @@ export interface RemoteJwksTokenVerifierConfig extends Omit<JwksVerifierOptions,
  * Checks signature, the algorithm allow-list, `typ`, `iss`, `aud` (RS-7), `exp` and `nbf`.
  */
 export class RemoteJwksTokenVerifier implements AccessTokenVerifier {
+  /** `aud` is checked against the request's resource here (RS-7). */
+  readonly checksAudience = true;
   private readonly keySets = new Map<string, RemoteKeySet>();
   private readonly discoveries = new Map<string, AuthorizationServerDiscovery>();
   private readonly algorithms: string[];
