@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every scenario of issue 7 against the real app in child processes on
+ * `npm run bench`: every scenario against the real app in child processes on
  * loopback, real Postgres, autocannon in this process. Writes bench/results/latest.md and
  * bench/results/explain.md. Select scenarios with BENCH_ONLY=1,4 (see bench/README.md).
  */

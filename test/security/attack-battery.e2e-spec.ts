@@ -49,7 +49,7 @@ const changed = (count = 1): TableChange => ({ added: 0, removed: 0, changed: co
 /** A replay or a refresh reuse: the grant is revoked; nothing created. */
 const GRANT_REVOKED = { grants: changed() };
 
-describe('Security: attack battery (issue 6)', () => {
+describe('Security: attack battery', () => {
   let t: TestApp;
   const secrets = new SecretRegistry();
   let logs: { logger: CapturingLogger; restore(): void };

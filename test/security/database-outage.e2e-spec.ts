@@ -20,7 +20,7 @@ import { openProxiedDatabase, type ProxiedDatabase } from './support/proxied-dat
 import type { TcpProxy } from './support/tcp-proxy';
 
 /**
- * Postgres outage during a load run (issue 6). The app reaches Postgres through a TCP proxy
+ * Postgres outage during a load run. The app reaches Postgres through a TCP proxy
  * this test owns; cutting the proxy is the outage. Asserted: while it lasts every request
  * that needs the database fails fast with 503 and an OAuth-shaped `temporarily_unavailable`
  * body (an HTML page on browser endpoints) and `Retry-After`, never a 500; the process keeps
@@ -37,7 +37,7 @@ interface Sample {
   response: RawResponse;
 }
 
-describeOnPostgres('Security: Postgres outage under load (issue 6)', () => {
+describeOnPostgres('Security: Postgres outage under load', () => {
   let database: ProxiedDatabase;
   let proxy: TcpProxy;
   let t: TestApp;

@@ -18,7 +18,7 @@ import {
 } from './support/harness';
 
 /**
- * Property-based fuzzing of /token, /register and /authorize (issue 6). Invariants for every
+ * Property-based fuzzing of /token, /register and /authorize. Invariants for every
  * random request: no 5xx, no stack trace, a well-formed answer (OAuth JSON, or a redirect or
  * an HTML page for /authorize), and the database changed only as a success allows.
  *
@@ -28,7 +28,7 @@ import {
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 
-describe('Security: property-based fuzzing (issue 6)', () => {
+describe('Security: property-based fuzzing', () => {
   let t: TestApp;
   const secrets = new SecretRegistry();
   let publicClient: Client;

@@ -21,7 +21,7 @@ import {
 } from './support/harness';
 
 /**
- * Races (issue 6). Outcomes are asserted exactly:
+ * Races. Outcomes are asserted exactly:
  *
  * - 50 concurrent redemptions of one code: one 200, 49 `invalid_grant`; the losers are
  *   replays, so the grant is revoked and the winner's tokens stop working too (AS-19,
@@ -35,7 +35,7 @@ import {
  *   - > 0: reuse inside the window is refused without revoking: exactly one usable pair, the
  *     winner's. Reuse after the window still revokes the family.
  */
-describe('Security: races (issue 6)', () => {
+describe('Security: races', () => {
   let t: TestApp;
   const secrets = new SecretRegistry();
   let introspector: Client;

@@ -25,10 +25,10 @@ import {
 } from './support/harness';
 
 /**
- * Abuse limits (issue 6): per-endpoint, per-address rate limits on @nestjs/throttler, set
+ * Abuse limits: per-endpoint, per-address rate limits on @nestjs/throttler, set
  * through the module's `rateLimit` option (undefined = the defaults).
  */
-describe('Security: rate limits (issue 6)', () => {
+describe('Security: rate limits', () => {
   let db: TestDatabase;
   const secrets = new SecretRegistry();
   const apps: TestApp[] = [];

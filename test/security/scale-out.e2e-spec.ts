@@ -25,10 +25,10 @@ import {
 } from './support/harness';
 
 /**
- * Scale-out and restarts (issue 6): two app instances on different ports share one database
+ * Scale-out and restarts: two app instances on different ports share one database
  * and one issuer (as behind a load balancer); nothing that matters lives in one process.
  */
-describe('Security: two instances, one database (issue 6)', () => {
+describe('Security: two instances, one database', () => {
   let db: TestDatabase;
   let a: TestApp;
   let b: TestApp;
@@ -169,7 +169,7 @@ describe('Security: two instances, one database (issue 6)', () => {
   });
 });
 
-describe('Security: restart (issue 6)', () => {
+describe('Security: restart', () => {
   let db: TestDatabase;
   let first: TestApp;
   const secrets = new SecretRegistry();
