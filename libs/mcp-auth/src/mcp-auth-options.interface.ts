@@ -109,6 +109,16 @@ export interface ConsentOptions {
   rememberForPublicClients?: boolean;
 }
 
+/** How the Postgres stores run their SQL. */
+export interface StorageOptions {
+  /**
+   * Run the stores' statements as named prepared statements on the pg Pool. Default true;
+   * false behind a PgBouncer in transaction mode older than 1.21 (or with
+   * `max_prepared_statements = 0`), which cannot keep named statements.
+   */
+  preparedStatements?: boolean;
+}
+
 import type { RateLimitOptions } from './abuse/rate-limit-options.interface';
 import type { IntrospectionOptions } from './authorization-server/introspection/introspection-options';
 import type { McpAuthResourceServerOptions } from './resource-server/resource-server-options.interface';
@@ -136,6 +146,8 @@ export interface McpAuthModuleOptions {
    * one application serves several issuers, whose well-known documents share the same paths.
    */
   host?: string;
+  /** How the Postgres stores run their SQL (prepared statements). */
+  storage?: StorageOptions;
   /** Run the module's migrations when the application starts. Default false. */
   migrationsRun?: boolean;
   /** Seconds a pending authorization (login and consent) may take. Default 600. */

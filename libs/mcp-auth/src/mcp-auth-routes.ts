@@ -1,5 +1,4 @@
-import { HOST_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { type Provider, type Type, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, type Provider, type Type, UseFilters, UseGuards } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { McpAuthThrottlerGuard, RateLimited } from './abuse/mcp-auth-throttler.guard';
 import type { RateLimitedEndpoint } from './abuse/rate-limit-options.interface';
@@ -62,12 +61,11 @@ export function routeBindingProvider(controllers: InstanceController[]): Provide
     useFactory: (config: McpAuthConfig, application: ModulesContainer) => {
       claimRootRoutes(application, config);
       for (const { controller, base } of controllers) {
-        Reflect.defineMetadata(
-          PATH_METADATA,
-          base === 'prefixed' && config.routePrefix ? config.routePrefix : '/',
-          controller,
-        );
-        if (config.host) Reflect.defineMetadata(HOST_METADATA, config.host, controller);
+        // `@Controller()` again, on this instance's subclass only: the shared class keeps its own.
+        Controller({
+          path: base === 'prefixed' && config.routePrefix ? config.routePrefix : '/',
+          host: config.host,
+        })(controller);
       }
       return controllers.map(({ controller }) => controller.name);
     },

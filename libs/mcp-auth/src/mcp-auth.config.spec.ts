@@ -54,6 +54,7 @@ describe('McpAuthConfig', () => {
         interaction: { type: 'built-in' },
         routePrefix: '',
         host: undefined,
+        storage: { preparedStatements: true },
         migrationsRun: false,
         interactionTtl: 600,
         cleanupInterval: 300,
@@ -419,6 +420,21 @@ describe('McpAuthConfig', () => {
       };
       expect(problemsOf(options({ consent: loose }))).toEqual([
         'consent.rememberForPublicClients must be true or false',
+      ]);
+    });
+  });
+
+  describe('storage', () => {
+    it('turns prepared statements off only when told to', () => {
+      expect(
+        new McpAuthConfig(options({ storage: { preparedStatements: false } })).storage,
+      ).toEqual({ preparedStatements: false });
+    });
+
+    it('refuses a preparedStatements that is not a boolean', () => {
+      const loose = { preparedStatements: 'false' } as unknown as { preparedStatements: boolean };
+      expect(problemsOf(options({ storage: loose }))).toEqual([
+        'storage.preparedStatements must be true or false',
       ]);
     });
   });

@@ -5,6 +5,7 @@ import type {
   RegistrationOptions,
   SigningAlgorithm,
   StaticClientOptions,
+  StorageOptions,
 } from './mcp-auth-options.interface';
 import { validateRateLimitOptions } from './abuse/rate-limit.config';
 import { validateIntrospectionOptions } from './authorization-server/introspection/introspection-options';
@@ -73,6 +74,7 @@ export class McpAuthConfig {
   readonly consent: Required<ConsentOptions>;
   readonly routePrefix: string;
   readonly host: string | undefined;
+  readonly storage: Required<StorageOptions>;
   readonly migrationsRun: boolean;
   readonly interactionTtl: number;
   readonly cleanupInterval: number;
@@ -118,6 +120,7 @@ export class McpAuthConfig {
     };
     this.routePrefix = normalizePrefix(options.routePrefix ?? '');
     this.host = options.host;
+    this.storage = { preparedStatements: options.storage?.preparedStatements ?? true };
     this.migrationsRun = options.migrationsRun ?? false;
     this.interactionTtl = options.interactionTtl ?? 600;
     this.cleanupInterval = options.cleanupInterval ?? 300;
@@ -241,6 +244,10 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
   }
   for (const key of ['interactionTtl'] as const) {
     if (!positive(options[key])) problems.push(`${key} must be a positive number of seconds`);
+  }
+  const preparedStatements = options.storage?.preparedStatements;
+  if (preparedStatements !== undefined && typeof preparedStatements !== 'boolean') {
+    problems.push('storage.preparedStatements must be true or false');
   }
   if (options.cleanupInterval !== undefined && !(options.cleanupInterval >= 0)) {
     problems.push('cleanupInterval must be 0 (off) or a positive number of seconds');

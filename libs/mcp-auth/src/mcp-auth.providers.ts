@@ -37,7 +37,11 @@ export function dataSourceProvider(dataSourceName: string | undefined): Provider
   };
 }
 
-type StoreClass = new (dataSource: DataSource, issuer: string) => unknown;
+type StoreClass = new (
+  dataSource: DataSource,
+  issuer: string,
+  options: McpAuthConfig['storage'],
+) => unknown;
 
 const DEFAULT_STORES: [symbol, StoreClass][] = [
   [ClientStore, TypeOrmClientStore],
@@ -52,7 +56,7 @@ const DEFAULT_STORES: [symbol, StoreClass][] = [
 export const storeProviders: Provider[] = DEFAULT_STORES.map(([token, Store]) => ({
   provide: token,
   useFactory: (dataSource: DataSource, config: McpAuthConfig) =>
-    new Store(dataSource, config.issuer),
+    new Store(dataSource, config.issuer, config.storage),
   inject: [MCP_AUTH_DATA_SOURCE, McpAuthConfig],
 }));
 

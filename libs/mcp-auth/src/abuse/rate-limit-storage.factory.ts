@@ -25,5 +25,5 @@ export function createThrottlerStorage(
         "(a shared ThrottlerStorage, or 'memory' for a single process)",
     );
   }
-  return new TypeOrmThrottlerStorage(dataSource, config.issuer);
+  return new TypeOrmThrottlerStorage(dataSource, config.issuer, config.storage);
 }

@@ -26,7 +26,7 @@ export class ExpiredRecordsCleanup implements OnApplicationBootstrap, OnModuleDe
     @Inject(MCP_AUTH_DATA_SOURCE) dataSource: DataSource,
     private readonly config: McpAuthConfig,
   ) {
-    this.purger = new ExpiredRecordsPurger(dataSource);
+    this.purger = new ExpiredRecordsPurger(dataSource, config.storage);
   }
 
   onApplicationBootstrap(): void {

@@ -1,5 +1,4 @@
-import { HOST_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import type { Provider, Type } from '@nestjs/common';
+import { Controller, type Provider, type Type } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { McpAuthConfig } from '../mcp-auth.config';
 import { MCP_AUTH_DATA_SOURCE, MCP_AUTH_SCHEMA_READY } from '../mcp-auth.constants';
@@ -119,8 +118,7 @@ export function resourceServerRouteBinding(controllers: InstanceController[]): P
     provide: RESOURCE_SERVER_ROUTES,
     useFactory: (config: ResourceServerConfig) => {
       for (const { controller } of controllers) {
-        Reflect.defineMetadata(PATH_METADATA, '/', controller);
-        if (config.host) Reflect.defineMetadata(HOST_METADATA, config.host, controller);
+        Controller({ path: '/', host: config.host })(controller);
       }
       return controllers.map(({ controller }) => controller.name);
     },

@@ -1,6 +1,12 @@
 import { Inject } from '@nestjs/common';
 
 /**
+ * Postgres `NOTIFY` channel on which the grant store announces revocations to every instance
+ * sharing the database (what the resource server's deny-list listens to).
+ */
+export const REVOCATION_CHANNEL = 'mcp_auth_revocations';
+
+/**
  * A grant: what one resource owner allowed one client, for one resource. Codes, refresh
  * tokens and access tokens all hang off a grant, so revoking it ends all of them.
  */

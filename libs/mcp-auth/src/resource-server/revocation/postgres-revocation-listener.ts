@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Client, ClientConfig, Notification, Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
-import { REVOCATION_CHANNEL } from '../../storage/typeorm/stores/typeorm-grant.store';
+import { REVOCATION_CHANNEL } from '../../storage/grant-store.interface';
 import type { RevocationNotificationSource } from './revocation-list';
 
 /** What this listener needs of TypeORM's Postgres driver (`dataSource.driver`). */

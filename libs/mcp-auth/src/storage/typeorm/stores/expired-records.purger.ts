@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { queryRows } from './query-rows';
+import { queryRows, type SqlOptions, type SqlRunner, sqlRunner } from './query-rows';
 
 /** Rows deleted per table by one {@link ExpiredRecordsPurger.purge} run. */
 export type PurgeReport = Record<string, number>;
@@ -27,7 +27,11 @@ interface PurgeTarget {
  * (or deadlocking over) each other, and deleting what is already gone is a no-op.
  */
 export class ExpiredRecordsPurger {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly sql: SqlRunner;
+
+  constructor(dataSource: DataSource, options: SqlOptions = {}) {
+    this.sql = sqlRunner(dataSource, options);
+  }
 
   async purge(options: PurgeOptions = {}): Promise<PurgeReport> {
     const codeRetention = Math.max(0, Math.floor(options.codeRetention ?? 3600));
@@ -55,7 +59,7 @@ export class ExpiredRecordsPurger {
       report[table] = 0;
       for (;;) {
         const deleted = await queryRows<unknown>(
-          this.dataSource,
+          this.sql,
           `DELETE FROM ${table} WHERE ctid IN (
              SELECT ctid FROM ${table} WHERE ${condition}
              LIMIT ${batchSize} FOR UPDATE SKIP LOCKED

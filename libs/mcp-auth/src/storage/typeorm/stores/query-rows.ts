@@ -10,11 +10,25 @@ interface PgPool {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
+/** How the stores run their SQL (the module's `storage` option). */
+export interface SqlOptions {
+  /**
+   * Named prepared statements straight on the pg Pool. Default true; turn off behind a
+   * PgBouncer in transaction mode older than 1.21 (or with `max_prepared_statements = 0`),
+   * which cannot keep named statements.
+   */
+  preparedStatements?: boolean;
+}
+
 /**
- * Off with `MCP_AUTH_PREPARED_STATEMENTS=false`, e.g. behind a PgBouncer in transaction mode
- * older than 1.21 (or with `max_prepared_statements = 0`), which cannot keep named statements.
+ * What a store passes to {@link queryRows}: the DataSource itself, or, with prepared statements
+ * off, a wrapper that {@link queryRows} does not recognize as a DataSource, so TypeORM runs
+ * every statement.
  */
-const PREPARED = process.env.MCP_AUTH_PREPARED_STATEMENTS !== 'false';
+export function sqlRunner(dataSource: SqlRunner, options: SqlOptions = {}): SqlRunner {
+  if (options.preparedStatements !== false) return dataSource;
+  return { query: (sql, parameters) => dataSource.query(sql, parameters) };
+}
 
 const names = new Map<string, string>();
 
@@ -30,7 +44,6 @@ function statementName(sql: string): string {
 
 /** The pg Pool behind an initialized TypeORM DataSource; undefined for anything else. */
 function poolOf(runner: SqlRunner): PgPool | undefined {
-  if (!PREPARED) return undefined;
   const source = runner as { isInitialized?: unknown; driver?: { master?: unknown } };
   if (source.isInitialized !== true) return undefined;
   const pool = source.driver?.master as Partial<PgPool> | undefined;

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { queryRows } from './query-rows';
+import { queryRows, type SqlOptions, type SqlRunner, sqlRunner } from './query-rows';
 import type {
   AuthorizationCodeRecord,
   AuthorizationCodeStore,
@@ -29,14 +29,19 @@ const COLUMNS = `code_hash, grant_id, client_id, subject, redirect_uri, redirect
 
 /** {@link AuthorizationCodeStore} on Postgres, scoped to one issuer. */
 export class TypeOrmAuthorizationCodeStore implements AuthorizationCodeStore {
+  private readonly sql: SqlRunner;
+
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly issuer: string,
-  ) {}
+    options: SqlOptions = {},
+  ) {
+    this.sql = sqlRunner(dataSource, options);
+  }
 
   async create(code: NewAuthorizationCode): Promise<AuthorizationCodeRecord> {
     const rows = await queryRows<CodeRow>(
-      this.dataSource,
+      this.sql,
       `INSERT INTO mcp_auth_authorization_codes (issuer, code_hash, grant_id, client_id, subject,
          redirect_uri, redirect_uri_provided, scopes, resource, code_challenge,
          code_challenge_method, expires_at)
@@ -65,7 +70,7 @@ export class TypeOrmAuthorizationCodeStore implements AuthorizationCodeStore {
     // UPDATE both checks the binding and decides the winner; under READ COMMITTED a racing
     // statement waits on the row lock, re-evaluates `consumed_at IS NULL` and matches nothing.
     const won = await queryRows<CodeRow>(
-      this.dataSource,
+      this.sql,
       `UPDATE mcp_auth_authorization_codes SET consumed_at = now()
        WHERE issuer = $1 AND code_hash = $2 AND consumed_at IS NULL AND expires_at > now()
          AND client_id = $3 AND code_challenge = $4
@@ -86,7 +91,7 @@ export class TypeOrmAuthorizationCodeStore implements AuthorizationCodeStore {
 
     // Refused path only: a fresh statement (new snapshot) tells why.
     const seen = await queryRows<CodeRow & { live: boolean }>(
-      this.dataSource,
+      this.sql,
       `SELECT ${COLUMNS}, expires_at > now() AS live FROM mcp_auth_authorization_codes
        WHERE issuer = $1 AND code_hash = $2`,
       [this.issuer, codeHash],

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { queryRows } from './query-rows';
+import { queryRows, type SqlOptions, type SqlRunner, sqlRunner } from './query-rows';
 import type { PromptValue } from '../../../oauth/prompt';
 import type {
   AuthorizationRequestRecord,
@@ -36,14 +36,19 @@ const ACTIVE = `issuer = $1 AND id_hash = $2 AND consumed_at IS NULL AND expires
 
 /** {@link AuthorizationRequestStore} on Postgres, scoped to one issuer. */
 export class TypeOrmAuthorizationRequestStore implements AuthorizationRequestStore {
+  private readonly sql: SqlRunner;
+
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly issuer: string,
-  ) {}
+    options: SqlOptions = {},
+  ) {
+    this.sql = sqlRunner(dataSource, options);
+  }
 
   async create(request: NewAuthorizationRequest): Promise<AuthorizationRequestRecord> {
     const rows = await queryRows<RequestRow>(
-      this.dataSource,
+      this.sql,
       `INSERT INTO mcp_auth_authorization_requests (issuer, id_hash, client_id, redirect_uri,
          redirect_uri_provided, scopes, resource, state, code_challenge, code_challenge_method,
          prompt, browser_binding_hash, subject, subject_display_name, expires_at)
@@ -72,7 +77,7 @@ export class TypeOrmAuthorizationRequestStore implements AuthorizationRequestSto
 
   async findActive(idHash: string): Promise<AuthorizationRequestRecord | null> {
     const rows = await queryRows<RequestRow>(
-      this.dataSource,
+      this.sql,
       `SELECT ${COLUMNS} FROM mcp_auth_authorization_requests WHERE ${ACTIVE}`,
       [this.issuer, idHash],
     );
@@ -88,7 +93,7 @@ export class TypeOrmAuthorizationRequestStore implements AuthorizationRequestSto
     // and leaves nothing to update), then every active request of this browser moves to the
     // new binding, so other tabs keep working with the replaced cookie.
     const rows = await queryRows<{ id_hash: string }>(
-      this.dataSource,
+      this.sql,
       `WITH target AS (
          SELECT id_hash FROM mcp_auth_authorization_requests
          WHERE ${ACTIVE} AND browser_binding_hash = $5
@@ -111,7 +116,7 @@ export class TypeOrmAuthorizationRequestStore implements AuthorizationRequestSto
   async consume(idHash: string): Promise<AuthorizationRequestRecord | null> {
     // One statement: the row lock makes concurrent callers re-check `consumed_at IS NULL`.
     const rows = await queryRows<RequestRow>(
-      this.dataSource,
+      this.sql,
       `UPDATE mcp_auth_authorization_requests SET consumed_at = now() WHERE ${ACTIVE}
        RETURNING ${COLUMNS}`,
       [this.issuer, idHash],
@@ -121,7 +126,7 @@ export class TypeOrmAuthorizationRequestStore implements AuthorizationRequestSto
 
   async findConsumed(idHash: string): Promise<AuthorizationRequestRecord | null> {
     const rows = await queryRows<RequestRow>(
-      this.dataSource,
+      this.sql,
       `SELECT ${COLUMNS} FROM mcp_auth_authorization_requests
        WHERE issuer = $1 AND id_hash = $2 AND consumed_at IS NOT NULL`,
       [this.issuer, idHash],

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { queryRows } from './query-rows';
+import { queryRows, type SqlOptions, type SqlRunner, sqlRunner } from './query-rows';
 import type {
   ClientRecord,
   ClientStore,
@@ -29,14 +29,19 @@ const COLUMNS = `client_id, client_secret_hash, client_secret_expires_at, redire
 
 /** {@link ClientStore} on Postgres, scoped to one issuer. */
 export class TypeOrmClientStore implements ClientStore {
+  private readonly sql: SqlRunner;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly issuer: string,
-  ) {}
+    options: SqlOptions = {},
+  ) {
+    this.sql = sqlRunner(dataSource, options);
+  }
 
   async create(client: NewClient): Promise<ClientRecord> {
     const rows = await queryRows<ClientRow>(
-      this.dataSource,
+      this.sql,
       `INSERT INTO mcp_auth_clients (issuer, ${COLUMNS.replace(', created_at', '')})
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        RETURNING ${COLUMNS}`,
@@ -47,7 +52,7 @@ export class TypeOrmClientStore implements ClientStore {
 
   async upsert(client: NewClient): Promise<ClientRecord> {
     const rows = await queryRows<ClientRow>(
-      this.dataSource,
+      this.sql,
       `INSERT INTO mcp_auth_clients (issuer, ${COLUMNS.replace(', created_at', '')})
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (issuer, client_id) DO UPDATE SET
@@ -70,7 +75,7 @@ export class TypeOrmClientStore implements ClientStore {
 
   async findById(clientId: string): Promise<ClientRecord | null> {
     const rows = await queryRows<ClientRow>(
-      this.dataSource,
+      this.sql,
       `SELECT ${COLUMNS} FROM mcp_auth_clients WHERE issuer = $1 AND client_id = $2`,
       [this.issuer, clientId],
     );
@@ -109,7 +114,7 @@ export class TypeOrmClientStore implements ClientStore {
 
   async pruneStatic(keep: readonly string[]): Promise<string[]> {
     const stale = await queryRows<{ client_id: string }>(
-      this.dataSource,
+      this.sql,
       `SELECT client_id FROM mcp_auth_clients
        WHERE issuer = $1 AND source = 'static' AND NOT (client_id = ANY($2::text[]))`,
       [this.issuer, [...keep]],

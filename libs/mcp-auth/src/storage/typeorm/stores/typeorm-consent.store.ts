@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { queryRows } from './query-rows';
+import { queryRows, type SqlOptions, type SqlRunner, sqlRunner } from './query-rows';
 import type { ConsentRecord, ConsentStore } from '../../consent-store.interface';
 
 interface ConsentRow {
@@ -14,14 +14,19 @@ const COLUMNS = `subject, client_id, scopes, created_at, updated_at`;
 
 /** {@link ConsentStore} on Postgres, scoped to one issuer. */
 export class TypeOrmConsentStore implements ConsentStore {
+  private readonly sql: SqlRunner;
+
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly issuer: string,
-  ) {}
+    options: SqlOptions = {},
+  ) {
+    this.sql = sqlRunner(dataSource, options);
+  }
 
   async find(subject: string, clientId: string): Promise<ConsentRecord | null> {
     const rows = await queryRows<ConsentRow>(
-      this.dataSource,
+      this.sql,
       `SELECT ${COLUMNS} FROM mcp_auth_consents
        WHERE issuer = $1 AND subject = $2 AND client_id = $3`,
       [this.issuer, subject, clientId],
@@ -32,7 +37,7 @@ export class TypeOrmConsentStore implements ConsentStore {
   async remember(subject: string, clientId: string, scopes: string[]): Promise<ConsentRecord> {
     // The union happens in the database so two concurrent approvals cannot drop each other's scopes.
     const rows = await queryRows<ConsentRow>(
-      this.dataSource,
+      this.sql,
       `INSERT INTO mcp_auth_consents AS c (issuer, subject, client_id, scopes)
        VALUES ($1, $2, $3, ARRAY(SELECT DISTINCT unnest($4::text[]) ORDER BY 1))
        ON CONFLICT (issuer, subject, client_id) DO UPDATE SET
@@ -46,7 +51,7 @@ export class TypeOrmConsentStore implements ConsentStore {
 
   async forget(subject: string, clientId: string): Promise<boolean> {
     const rows = await queryRows<unknown>(
-      this.dataSource,
+      this.sql,
       `DELETE FROM mcp_auth_consents WHERE issuer = $1 AND subject = $2 AND client_id = $3
        RETURNING client_id`,
       [this.issuer, subject, clientId],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { queryRows } from './query-rows';
+import { queryRows, type SqlOptions, type SqlRunner, sqlRunner } from './query-rows';
 import type {
   GrantRecord,
   GrantRevocationReason,
@@ -12,9 +12,7 @@ import type {
   RefreshTokenSuccessor,
   RevocationEntry,
 } from '../../grant-store.interface';
-
-/** Channel on which revocations are announced to every instance sharing the database. */
-export const REVOCATION_CHANNEL = 'mcp_auth_revocations';
+import { REVOCATION_CHANNEL } from '../../grant-store.interface';
 
 interface GrantRow {
   id: string;
@@ -91,14 +89,19 @@ const ROTATE_REFRESH_TOKEN = `
 
 /** {@link GrantStore} on Postgres, scoped to one issuer. */
 export class TypeOrmGrantStore implements GrantStore {
+  private readonly sql: SqlRunner;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly issuer: string,
-  ) {}
+    options: SqlOptions = {},
+  ) {
+    this.sql = sqlRunner(dataSource, options);
+  }
 
   async createGrant(grant: NewGrant): Promise<GrantRecord> {
     const rows = await queryRows<GrantRow>(
-      this.dataSource,
+      this.sql,
       `INSERT INTO mcp_auth_grants (id, issuer, client_id, subject, scopes, resource, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${GRANT_COLUMNS}`,
       [
@@ -117,7 +120,7 @@ export class TypeOrmGrantStore implements GrantStore {
   async findGrant(grantId: string): Promise<GrantRecord | null> {
     if (!isUuid(grantId)) return null;
     const rows = await queryRows<GrantRow>(
-      this.dataSource,
+      this.sql,
       `SELECT ${GRANT_COLUMNS} FROM mcp_auth_grants WHERE issuer = $1 AND id = $2`,
       [this.issuer, grantId],
     );
@@ -128,7 +131,7 @@ export class TypeOrmGrantStore implements GrantStore {
     if (!isUuid(grantId)) return false;
     // The refresh tokens of the family die with it: every lookup joins the grant's revoked_at.
     const rows = await queryRows<{ id: string; newly: boolean }>(
-      this.dataSource,
+      this.sql,
       `WITH revoked AS (
          UPDATE mcp_auth_grants SET revoked_at = now(), revoked_reason = $3
          WHERE issuer = $1 AND id = $2 AND revoked_at IS NULL
@@ -145,7 +148,7 @@ export class TypeOrmGrantStore implements GrantStore {
   }
 
   async issueRefreshToken(token: NewRefreshToken): Promise<RefreshTokenRecord> {
-    const rows = await queryRows<RefreshRow>(this.dataSource, INSERT_REFRESH_TOKEN, [
+    const rows = await queryRows<RefreshRow>(this.sql, INSERT_REFRESH_TOKEN, [
       this.issuer,
       token.tokenHash,
       token.grantId,
@@ -161,7 +164,7 @@ export class TypeOrmGrantStore implements GrantStore {
     tokenHash: string,
   ): Promise<(RefreshTokenRecord & { grantRevoked: boolean }) | null> {
     const rows = await queryRows<RefreshRow & { grant_revoked: boolean }>(
-      this.dataSource,
+      this.sql,
       `SELECT ${REFRESH_COLUMNS}, g.revoked_at IS NOT NULL AS grant_revoked
        FROM mcp_auth_refresh_tokens rt JOIN mcp_auth_grants g ON g.id = rt.grant_id
        WHERE rt.issuer = $1 AND rt.token_hash = $2`,
@@ -182,7 +185,7 @@ export class TypeOrmGrantStore implements GrantStore {
     // so a concurrent rotation waits, re-checks `rotated_at IS NULL` against the committed row
     // and matches nothing (single winner), and a token rotated, expired or revoked since the
     // read is not rotated.
-    const live = await queryRows<RefreshRow>(this.dataSource, SELECT_LIVE_REFRESH_TOKEN, [
+    const live = await queryRows<RefreshRow>(this.sql, SELECT_LIVE_REFRESH_TOKEN, [
       this.issuer,
       tokenHash,
       clientId,
@@ -192,7 +195,7 @@ export class TypeOrmGrantStore implements GrantStore {
       // If it throws, nothing has been written.
       const next = successor(previous);
       const rows = await queryRows<RefreshRow & { previous_rotated_at: Date }>(
-        this.dataSource,
+        this.sql,
         ROTATE_REFRESH_TOKEN,
         [
           this.issuer,
@@ -237,7 +240,7 @@ export class TypeOrmGrantStore implements GrantStore {
 
   async isAccessTokenRevoked(jti: string): Promise<boolean> {
     const rows = await queryRows<unknown>(
-      this.dataSource,
+      this.sql,
       `SELECT 1 FROM mcp_auth_revoked_access_tokens WHERE issuer = $1 AND jti = $2`,
       [this.issuer, jti],
     );
@@ -246,7 +249,7 @@ export class TypeOrmGrantStore implements GrantStore {
 
   async listRevocationsSince(since: Date): Promise<RevocationEntry[]> {
     const rows = await queryRows<{ kind: 'grant' | 'access_token'; id: string; revoked_at: Date }>(
-      this.dataSource,
+      this.sql,
       `SELECT 'grant' AS kind, id::text AS id, revoked_at FROM mcp_auth_grants
          WHERE issuer = $1 AND revoked_at IS NOT NULL AND revoked_at >= $2
          UNION ALL

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { queryRows } from './query-rows';
+import { queryRows, type SqlOptions, type SqlRunner, sqlRunner } from './query-rows';
 import type {
   NewSigningKey,
   SigningKeyRecord,
@@ -20,14 +20,19 @@ const COLUMNS = `kid, algorithm, public_jwk, private_key, created_at, retires_at
 
 /** {@link SigningKeyStore} on Postgres, scoped to one issuer. */
 export class TypeOrmSigningKeyStore implements SigningKeyStore {
+  private readonly sql: SqlRunner;
+
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly issuer: string,
-  ) {}
+    options: SqlOptions = {},
+  ) {
+    this.sql = sqlRunner(dataSource, options);
+  }
 
   async create(key: NewSigningKey): Promise<SigningKeyRecord> {
     const rows = await queryRows<KeyRow>(
-      this.dataSource,
+      this.sql,
       `INSERT INTO mcp_auth_signing_keys (issuer, kid, algorithm, public_jwk, private_key,
          retires_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
@@ -46,7 +51,7 @@ export class TypeOrmSigningKeyStore implements SigningKeyStore {
 
   async listUsable(): Promise<SigningKeyRecord[]> {
     const rows = await queryRows<KeyRow>(
-      this.dataSource,
+      this.sql,
       `SELECT ${COLUMNS} FROM mcp_auth_signing_keys
        WHERE issuer = $1 AND (expires_at IS NULL OR expires_at > now())
        ORDER BY created_at DESC, kid`,
@@ -57,7 +62,7 @@ export class TypeOrmSigningKeyStore implements SigningKeyStore {
 
   async retire(kid: string, retiresAt: Date, expiresAt: Date): Promise<boolean> {
     const rows = await queryRows<unknown>(
-      this.dataSource,
+      this.sql,
       `UPDATE mcp_auth_signing_keys SET retires_at = $3, expires_at = $4
        WHERE issuer = $1 AND kid = $2 RETURNING kid`,
       [this.issuer, kid, retiresAt, expiresAt],

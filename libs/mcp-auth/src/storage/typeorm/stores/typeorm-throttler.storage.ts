@@ -1,6 +1,6 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { DataSource } from 'typeorm';
-import { queryRows } from './query-rows';
+import { queryRows, type SqlOptions, type SqlRunner, sqlRunner } from './query-rows';
 
 /** `ThrottlerStorageRecord`, which `@nestjs/throttler` does not export from its root. */
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -105,10 +105,15 @@ RETURNING
  * @publicApi
  */
 export class TypeOrmThrottlerStorage implements ThrottlerStorage {
+  private readonly sql: SqlRunner;
+
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly issuer: string,
-  ) {}
+    options: SqlOptions = {},
+  ) {
+    this.sql = sqlRunner(dataSource, options);
+  }
 
   async increment(
     key: string,
@@ -117,7 +122,7 @@ export class TypeOrmThrottlerStorage implements ThrottlerStorage {
     blockDuration: number,
     _throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    const [row] = await queryRows<CounterRow>(this.dataSource, INCREMENT, [
+    const [row] = await queryRows<CounterRow>(this.sql, INCREMENT, [
       this.issuer,
       key,
       ttl,
