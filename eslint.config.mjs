@@ -4,6 +4,49 @@ import eslintPluginPrettierRecommended from 'eslint-plugin-prettier/recommended'
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+const SRC = 'libs/mcp-auth/src';
+const OUTSIDE_SRC =
+  'Library code must not import from outside libs/mcp-auth/src (test/, bench/, apps/).';
+
+/**
+ * Layering of the library, as `no-restricted-imports` blocks. Imports are relative, so each
+ * block matches files at one depth under its folder: from `storage/typeorm/stores/x.ts` (depth
+ * 3), an import starting with three `../` reaches `src/`, and four or more leave the library
+ * (test/, bench/, apps/). Specs are exempt: they may use test/ helpers.
+ *
+ * - all library code: nothing outside `src/`;
+ * - `oauth/`: nothing from the rest of `src/`;
+ * - `storage/`: only `oauth/`;
+ * - `tokens/`: not `authorization-server/`, `resource-server/`, `abuse/`, `lifecycle/`;
+ * - `resource-server/`: not `authorization-server/`, and only the storage contracts (not
+ *   `storage/typeorm/`).
+ */
+function layer(folder, { allowed, forbidden, message }) {
+  const blocks = [];
+  for (let depth = 1; depth <= 5; depth += 1) {
+    const up = `(\\.\\./){${depth}}`;
+    const patterns = [
+      {
+        regex: `^${up}\\.\\./`,
+        message: OUTSIDE_SRC,
+      },
+    ];
+    if (allowed) {
+      const except = allowed.length ? `(?!(${allowed.join('|')})/)` : '';
+      patterns.push({ regex: `^${up}${except}(?!\\.\\./)`, message });
+    }
+    if (forbidden) {
+      patterns.push({ regex: `^${up}(${forbidden.join('|')})(/|$)`, message });
+    }
+    blocks.push({
+      files: [`${SRC}/${folder}/${'*/'.repeat(depth - 1)}*.ts`],
+      ignores: ['**/*.spec.ts'],
+      rules: { 'no-restricted-imports': ['error', { patterns }] },
+    });
+  }
+  return blocks;
+}
+
 export default tseslint.config(
   { ignores: ['eslint.config.mjs', '**/dist/**', 'node_modules/**', 'coverage/**'] },
   eslint.configs.recommended,
@@ -24,6 +67,45 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // The root files (depth 0) and every folder: nothing from test/, bench/ or apps/.
+  {
+    files: [`${SRC}/*.ts`],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./',
+              message: OUTSIDE_SRC,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  ...layer('*', {}),
+  // Later blocks replace the rule for their folder, so each repeats the outside-src pattern.
+  ...layer('oauth', {
+    allowed: [],
+    message: 'oauth/ is the bottom layer: it imports nothing else from the library.',
+  }),
+  ...layer('storage', {
+    allowed: ['oauth'],
+    message:
+      'storage/ imports only oauth/: not the module root, tokens/, authorization-server/ or resource-server/.',
+  }),
+  ...layer('tokens', {
+    forbidden: ['authorization-server', 'resource-server', 'abuse', 'lifecycle'],
+    message:
+      'tokens/ must not import authorization-server/, resource-server/, abuse/ or lifecycle/.',
+  }),
+  ...layer('resource-server', {
+    forbidden: ['authorization-server', 'storage/typeorm'],
+    message:
+      'resource-server/ must not import authorization-server/, nor storage/typeorm/ (use the storage contracts).',
+  }),
   {
     // Tests assert on parsed JSON bodies and mocks; unsafe-member access there is noise.
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts'],
