@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import {
-  errors,
   jwtVerify,
   type CryptoKey,
   type JWTPayload,
@@ -8,10 +7,13 @@ import {
   type JWTVerifyOptions,
 } from 'jose';
 import { canonicalizeResourceUri } from '../oauth/resource-uri';
+import { copyClaims, freezeClaims, toAccessTokenClaims } from './access-token-claims';
 import type { AccessTokenClaims } from './access-token-claims.interface';
 import { ACCESS_TOKEN_TYPE } from './access-token.service';
 import { InvalidAccessTokenError } from './invalid-access-token.error';
+import { toInvalidAccessTokenError } from './jose-verification-error';
 import type { SigningKeyService } from './signing-key.service';
+import { VerifiedTokenCache, type VerifiedEntry } from './verified-token.cache';
 
 export type { AccessTokenClaims } from './access-token-claims.interface';
 export { InvalidAccessTokenError } from './invalid-access-token.error';
@@ -42,17 +44,6 @@ const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'];
 
 const DEFAULT_VERIFIED_TOKEN_CACHE_SIZE = 10_000;
 
-/** A token whose signature and claims passed, with what must still hold for it to pass again. */
-interface VerifiedEntry {
-  /** Frozen: `verifyShared` answers it as is, `verify` a copy. */
-  readonly claims: AccessTokenClaims;
-  readonly kid: string;
-  /** The key that verified the signature: the entry dies with it (rotation, retirement). */
-  readonly key: CryptoKey;
-  readonly exp: number;
-  readonly nbf: number | undefined;
-}
-
 /**
  * Verifies access tokens signed by this application's own keys (RS-6), in memory: no
  * database round trip per request. Revocation (deny-listed grants and `jti`s) is checked
@@ -71,8 +62,7 @@ export class LocalAccessTokenVerifier {
   private readonly audiences: ReadonlySet<string>;
   private readonly clockTolerance: number;
   private readonly unknownKidRefreshIntervalMs: number;
-  private readonly verified = new Map<string, VerifiedEntry>();
-  private readonly verifiedCacheSize: number;
+  private readonly verified: VerifiedTokenCache;
   private readonly verifyOptions: JWTVerifyOptions;
   private lastUnknownKidRefresh = Number.NEGATIVE_INFINITY;
   private unknownKidRefresh: Promise<boolean> | undefined;
@@ -87,7 +77,10 @@ export class LocalAccessTokenVerifier {
     this.audiences = new Set(config.audiences.map(normalizeAudience));
     this.clockTolerance = config.clockTolerance ?? 5;
     this.unknownKidRefreshIntervalMs = (config.unknownKidRefreshInterval ?? 1) * 1000;
-    this.verifiedCacheSize = config.verifiedTokenCacheSize ?? DEFAULT_VERIFIED_TOKEN_CACHE_SIZE;
+    this.verified = new VerifiedTokenCache(
+      config.verifiedTokenCacheSize ?? DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
+      (entry) => this.stillValid(entry),
+    );
     // Built once: the same for every token.
     this.verifyOptions = {
       // Only our algorithm: refuses `alg: none` and HS256 keyed with a public key.
@@ -131,8 +124,8 @@ export class LocalAccessTokenVerifier {
     if (!this.hasAcceptedAudience(payload.aud)) {
       throw new InvalidAccessTokenError('audience not accepted');
     }
-    const claims = freezeClaims(toClaims(payload));
-    this.remember(token, claims, header.kid as string, key);
+    const claims = freezeClaims(toAccessTokenClaims(payload));
+    this.verified.remember(token, claims, header.kid as string, key);
     return claims;
   }
 
@@ -141,11 +134,7 @@ export class LocalAccessTokenVerifier {
    * waiting; undefined when it must go through `verifyShared`.
    */
   peekVerified(token: string): Readonly<AccessTokenClaims> | undefined {
-    const cached = this.verified.get(token);
-    if (cached === undefined) return undefined;
-    if (this.stillValid(cached)) return cached.claims;
-    this.verified.delete(token);
-    return undefined;
+    return this.verified.get(token);
   }
 
   /** Number of tokens remembered as verified (for tests and metrics). */
@@ -162,23 +151,6 @@ export class LocalAccessTokenVerifier {
       (entry.nbf === undefined || entry.nbf <= now + this.clockTolerance) &&
       this.keys.getVerificationKey(entry.kid) === entry.key
     );
-  }
-
-  private remember(token: string, claims: AccessTokenClaims, kid: string, key: CryptoKey): void {
-    if (this.verifiedCacheSize <= 0) return;
-    if (this.verified.size >= this.verifiedCacheSize) {
-      // Oldest first: Map iteration follows insertion order.
-      const oldest = this.verified.keys().next();
-      if (!oldest.done) this.verified.delete(oldest.value);
-    }
-    const nbf = claims.nbf;
-    this.verified.set(token, {
-      claims,
-      kid,
-      key,
-      exp: claims.exp,
-      nbf: typeof nbf === 'number' ? nbf : undefined,
-    });
   }
 
   private readonly resolveKey: JWTVerifyGetKey<CryptoKey> = async (header) => {
@@ -236,75 +208,4 @@ export class LocalAccessTokenVerifier {
  */
 function normalizeAudience(value: string): string {
   return canonicalizeResourceUri(value) ?? value;
-}
-
-/** A copy the caller may change without touching the remembered entry. */
-function copyClaims(claims: AccessTokenClaims): AccessTokenClaims {
-  return {
-    ...claims,
-    aud: Array.isArray(claims.aud) ? [...claims.aud] : claims.aud,
-    scopes: [...claims.scopes],
-  };
-}
-
-function freezeClaims(claims: AccessTokenClaims): AccessTokenClaims {
-  if (Array.isArray(claims.aud)) Object.freeze(claims.aud);
-  Object.freeze(claims.scopes);
-  return Object.freeze(claims);
-}
-
-function toClaims(payload: JWTPayload): AccessTokenClaims {
-  const { iss, sub, aud, iat, exp, jti } = payload;
-  const { client_id: clientId, scope, gid } = payload;
-  if (
-    typeof iss !== 'string' ||
-    typeof sub !== 'string' ||
-    sub === '' ||
-    (typeof aud !== 'string' && !Array.isArray(aud)) ||
-    typeof iat !== 'number' ||
-    typeof exp !== 'number' ||
-    typeof jti !== 'string' ||
-    typeof clientId !== 'string' ||
-    (scope !== undefined && typeof scope !== 'string') ||
-    (gid !== undefined && typeof gid !== 'string')
-  ) {
-    throw new InvalidAccessTokenError('malformed claims');
-  }
-  const scopeString = scope ?? '';
-  return {
-    ...payload,
-    iss,
-    sub,
-    aud,
-    client_id: clientId,
-    scope: scopeString,
-    scopes: scopeString.split(' ').filter((value) => value !== ''),
-    iat,
-    exp,
-    jti,
-    ...(gid !== undefined ? { gid } : {}),
-  };
-}
-
-/** Maps jose's errors to a reason that names the failed check and nothing from the token. */
-function toInvalidAccessTokenError(error: unknown): InvalidAccessTokenError {
-  if (error instanceof InvalidAccessTokenError) return error;
-  if (error instanceof errors.JWTExpired) return new InvalidAccessTokenError('token expired');
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    return new InvalidAccessTokenError(`"${error.claim}" ${error.reason.replace(/_/g, ' ')}`);
-  }
-  if (error instanceof errors.JOSEAlgNotAllowed) {
-    return new InvalidAccessTokenError('algorithm not allowed');
-  }
-  if (error instanceof errors.JWSSignatureVerificationFailed) {
-    return new InvalidAccessTokenError('signature verification failed');
-  }
-  if (
-    error instanceof errors.JWSInvalid ||
-    error instanceof errors.JWTInvalid ||
-    error instanceof errors.JOSENotSupported
-  ) {
-    return new InvalidAccessTokenError('malformed token');
-  }
-  return new InvalidAccessTokenError('verification failed');
 }

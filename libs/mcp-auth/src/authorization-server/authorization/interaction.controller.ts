@@ -12,27 +12,13 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ENDPOINT_PATHS, McpAuthConfig } from '../../mcp-auth.config';
-import {
-  DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
-  isDatabaseUnavailableError,
-} from '../../oauth/database-unavailable';
-import { RequestParameters } from '../../oauth/request-parameters';
-import { hashSecret } from '../../tokens/secret-hash';
+import { isDatabaseUnavailableError } from '../../oauth/database-unavailable';
 import { BrowserBinding } from './browser-binding';
-import {
-  PAGE_HEADERS,
-  renderConsentPage,
-  renderErrorPage,
-  renderLoginPage,
-} from './interaction-pages';
-import {
-  InteractionNotFoundError,
-  McpAuthorizationService,
-  type PendingInteraction,
-} from './mcp-authorization.service';
+import { InteractionPageResponder } from './interaction-page.responder';
+import { formField, InteractionSessions } from './interaction-session';
+import { InteractionNotFoundError, McpAuthorizationService } from './mcp-authorization.service';
 import { ResourceOwnerAuthenticator } from './resource-owner-authenticator.interface';
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const MAX_CREDENTIAL_LENGTH = 1024;
 
 /**
@@ -43,6 +29,10 @@ const MAX_CREDENTIAL_LENGTH = 1024;
 @Controller()
 export class InteractionController implements OnModuleInit {
   private readonly logger = new Logger('McpAuthInteraction');
+  // Plain helpers built here rather than providers: the per-instance controller subclasses
+  // then need nothing registered besides the controller.
+  private readonly pages: InteractionPageResponder;
+  private readonly sessions: InteractionSessions;
 
   constructor(
     private readonly config: McpAuthConfig,
@@ -50,7 +40,10 @@ export class InteractionController implements OnModuleInit {
     @Optional()
     @Inject(ResourceOwnerAuthenticator)
     private readonly authenticator: ResourceOwnerAuthenticator | undefined,
-  ) {}
+  ) {
+    this.pages = new InteractionPageResponder(config, authorization);
+    this.sessions = new InteractionSessions(config, authorization, this.pages);
+  }
 
   onModuleInit(): void {
     if (this.config.interaction.type === 'built-in' && !this.authenticator) {
@@ -69,11 +62,11 @@ export class InteractionController implements OnModuleInit {
     @Res() response: Response,
   ): Promise<void> {
     try {
-      const session = await this.session(id, request, response);
+      const session = await this.sessions.open(id, request, response);
       if (!session) return;
       const { interaction, binding } = session;
       if (!interaction.subject) {
-        this.sendLogin(response, 200, id, interaction, binding);
+        this.pages.sendLogin(response, 200, id, interaction, binding);
         return;
       }
       // Skipped only for a client that authenticates, unless prompt=consent (RFC 8252 §8.6).
@@ -83,9 +76,9 @@ export class InteractionController implements OnModuleInit {
         );
         return;
       }
-      this.sendConsent(response, id, interaction, binding);
+      this.pages.sendConsent(response, id, interaction, binding);
     } catch (error) {
-      this.failed(response, error);
+      this.pages.failed(response, error);
     }
   }
 
@@ -96,11 +89,11 @@ export class InteractionController implements OnModuleInit {
     @Res() response: Response,
   ): Promise<void> {
     try {
-      const posted = await this.postedForm(id, request, response, 'login');
+      const posted = await this.sessions.posted(id, request, response, 'login');
       if (!posted) return;
       const { interaction, binding, form } = posted;
-      const username = safeOptional(form, 'username') ?? '';
-      const password = safeOptional(form, 'password') ?? '';
+      const username = formField(form, 'username') ?? '';
+      const password = formField(form, 'password') ?? '';
       const authenticator = this.authenticator as ResourceOwnerAuthenticator;
       const owner =
         username &&
@@ -110,7 +103,7 @@ export class InteractionController implements OnModuleInit {
           ? await authenticator.authenticate(username, password, { ip: request.ip })
           : null;
       if (!owner) {
-        this.sendLogin(response, 401, id, interaction, binding, {
+        this.pages.sendLogin(response, 401, id, interaction, binding, {
           username,
           error: 'The username or password is not correct.',
         });
@@ -125,7 +118,7 @@ export class InteractionController implements OnModuleInit {
         { current: binding.hash, next: rotated.hash },
       );
       if (!signedIn) {
-        await this.notPending(id, request, response);
+        await this.pages.notPending(id, request, response);
         return;
       }
       rotated.writeCookie(response, this.config.secureCookies);
@@ -134,7 +127,7 @@ export class InteractionController implements OnModuleInit {
       response.set('Cache-Control', 'no-store');
       response.redirect(303, `${this.config.endpoints.interaction}/${id}`);
     } catch (error) {
-      this.failed(response, error);
+      this.pages.failed(response, error);
     }
   }
 
@@ -145,14 +138,14 @@ export class InteractionController implements OnModuleInit {
     @Res() response: Response,
   ): Promise<void> {
     try {
-      const posted = await this.postedForm(id, request, response, 'consent');
+      const posted = await this.sessions.posted(id, request, response, 'consent');
       if (!posted) return;
       const { interaction, binding, form } = posted;
       if (!interaction.subject) {
-        this.sendLogin(response, 401, id, interaction, binding);
+        this.pages.sendLogin(response, 401, id, interaction, binding);
         return;
       }
-      const decision = safeOptional(form, 'decision');
+      const decision = formField(form, 'decision');
       if (decision === 'approve') {
         const subject = interaction.subject;
         await this.finish(id, request, response, () =>
@@ -161,70 +154,11 @@ export class InteractionController implements OnModuleInit {
       } else if (decision === 'deny') {
         await this.finish(id, request, response, () => this.authorization.denyAuthorization(id));
       } else {
-        this.page(response, 400, 'Invalid request', 'Choose Approve or Deny.');
+        this.pages.page(response, 400, 'Invalid request', 'Choose Approve or Deny.');
       }
     } catch (error) {
-      this.failed(response, error);
+      this.pages.failed(response, error);
     }
-  }
-
-  /** A database outage is a 503 page the user can retry; anything else is a real fault. */
-  private failed(response: Response, error: unknown): void {
-    if (!isDatabaseUnavailableError(error)) throw error;
-    this.logger.warn(`interaction failed, database unavailable: ${String(error)}`);
-    response.set('Retry-After', String(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS));
-    this.page(response, 503, 'Temporarily unavailable', 'Try again in a few seconds.');
-  }
-
-  /** A submitted form: the browser's session plus a CSRF token minted for this form. */
-  private async postedForm(
-    id: string,
-    request: Request,
-    response: Response,
-    kind: 'login' | 'consent',
-  ): Promise<
-    | { interaction: PendingInteraction; binding: BrowserBinding; form: RequestParameters }
-    | undefined
-  > {
-    const session = await this.session(id, request, response);
-    if (!session) return undefined;
-    const form = new RequestParameters(request.body);
-    if (!session.binding.checkCsrf(safeOptional(form, 'csrf'), session.idHash, kind)) {
-      this.page(response, 403, 'Request refused', 'The form is stale or came from another site.');
-      return undefined;
-    }
-    return { interaction: session.interaction, binding: session.binding, form };
-  }
-
-  /** Loads the interaction and checks that this browser started it. */
-  private async session(
-    id: string,
-    request: Request,
-    response: Response,
-  ): Promise<
-    { interaction: PendingInteraction; binding: BrowserBinding; idHash: string } | undefined
-  > {
-    if (this.config.interaction.type !== 'built-in') {
-      // The host runs its own login page; these routes do not exist for it.
-      this.page(response, 404, 'Not found', 'There is no such page.');
-      return undefined;
-    }
-    const loaded = await this.authorization.loadInteraction(id);
-    if (!loaded) {
-      await this.notPending(id, request, response);
-      return undefined;
-    }
-    const binding = BrowserBinding.read(request, this.config.secureCookies);
-    if (!binding || !binding.matches(loaded.browserBindingHash)) {
-      this.page(
-        response,
-        403,
-        'Request refused',
-        'This sign-in was started in another browser. Start again from the application.',
-      );
-      return undefined;
-    }
-    return { interaction: loaded.interaction, binding, idHash: hashSecret(id) };
   }
 
   private async finish(
@@ -239,115 +173,20 @@ export class InteractionController implements OnModuleInit {
       response.redirect(303, redirectUrl);
     } catch (error) {
       if (error instanceof InteractionNotFoundError) {
-        await this.notPending(id, request, response);
+        await this.pages.notPending(id, request, response);
         return;
       }
       if (isDatabaseUnavailableError(error)) {
-        this.failed(response, error);
+        this.pages.failed(response, error);
         return;
       }
       this.logger.error(`authorization could not be completed: ${(error as Error).message}`);
-      this.page(response, 500, 'Something went wrong', 'The authorization could not be completed.');
-    }
-  }
-
-  private sendLogin(
-    response: Response,
-    status: number,
-    id: string,
-    interaction: PendingInteraction,
-    binding: BrowserBinding,
-    extra: { username?: string; error?: string } = {},
-  ): void {
-    response
-      .status(status)
-      .set(PAGE_HEADERS)
-      .send(
-        renderLoginPage({
-          serviceName: this.serviceName(),
-          clientName: interaction.clientName ?? interaction.clientId,
-          action: `${this.config.endpoints.interaction}/${id}/login`,
-          csrfToken: binding.csrfToken(hashSecret(id), 'login'),
-          ...extra,
-        }),
-      );
-  }
-
-  private sendConsent(
-    response: Response,
-    id: string,
-    interaction: PendingInteraction,
-    binding: BrowserBinding,
-  ): void {
-    const redirect = new URL(interaction.redirectUri);
-    const redirectHost = redirect.host || `${redirect.protocol}${redirect.pathname}`;
-    response
-      .status(200)
-      .set(PAGE_HEADERS)
-      .send(
-        renderConsentPage({
-          serviceName: this.serviceName(),
-          clientName: interaction.clientName ?? interaction.clientId,
-          clientId: interaction.clientId,
-          redirectHost,
-          redirectIsLoopback: LOOPBACK_HOSTS.has(redirect.hostname),
-          redirectUri: interaction.redirectUri,
-          scopes: interaction.scopes,
-          resource: interaction.resource,
-          subjectLabel: interaction.subjectDisplayName ?? interaction.subject ?? '',
-          action: `${this.config.endpoints.interaction}/${id}/consent`,
-          csrfToken: binding.csrfToken(hashSecret(id), 'consent'),
-        }),
-      );
-  }
-
-  private serviceName(): string {
-    const { interaction } = this.config;
-    return (
-      (interaction.type === 'built-in' && interaction.serviceName) ||
-      new URL(this.config.issuer).host
-    );
-  }
-
-  /**
-   * The interaction is not pending. The browser that answered it (back button, a second
-   * Approve) learns it was already answered; any other browser learns nothing more than
-   * "unknown or expired".
-   */
-  private async notPending(id: string, request: Request, response: Response): Promise<void> {
-    const answered = await this.authorization.answeredBrowserBinding(id);
-    const binding = BrowserBinding.read(request, this.config.secureCookies);
-    if (answered !== null && binding?.matches(answered)) {
-      this.page(
+      this.pages.page(
         response,
-        400,
-        'Already answered',
-        'You already approved or denied this request. Return to the application; to connect again, start from there.',
+        500,
+        'Something went wrong',
+        'The authorization could not be completed.',
       );
-      return;
     }
-    this.expired(response);
-  }
-
-  private expired(response: Response): void {
-    this.page(
-      response,
-      400,
-      'This request has expired',
-      'The authorization request is unknown, expired or already finished.',
-    );
-  }
-
-  private page(response: Response, status: number, title: string, message: string): void {
-    response.status(status).set(PAGE_HEADERS).send(renderErrorPage(title, message));
-  }
-}
-
-/** Form fields: a malformed (repeated, nested) one counts as absent. */
-function safeOptional(form: RequestParameters, name: string): string | undefined {
-  try {
-    return form.optional(name);
-  } catch {
-    return undefined;
   }
 }

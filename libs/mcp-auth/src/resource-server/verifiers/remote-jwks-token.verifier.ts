@@ -1,5 +1,6 @@
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { InvalidAccessTokenError } from '../../tokens/invalid-access-token.error';
+import { toInvalidAccessTokenError } from '../../tokens/jose-verification-error';
 import {
   AccessTokenVerifierUnavailableError,
   type AccessTokenVerificationContext,
@@ -125,29 +126,8 @@ function normalizeTyp(typ: string): string {
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
 }
 
+/** An unreachable JWKS stays "unavailable" (503), not a refused token (401). */
 function toVerificationError(error: unknown): Error {
-  if (
-    error instanceof InvalidAccessTokenError ||
-    error instanceof AccessTokenVerifierUnavailableError
-  ) {
-    return error;
-  }
-  if (error instanceof errors.JWTExpired) return new InvalidAccessTokenError('token expired');
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    return new InvalidAccessTokenError(`"${error.claim}" ${error.reason.replace(/_/g, ' ')}`);
-  }
-  if (error instanceof errors.JOSEAlgNotAllowed) {
-    return new InvalidAccessTokenError('algorithm not allowed');
-  }
-  if (error instanceof errors.JWSSignatureVerificationFailed) {
-    return new InvalidAccessTokenError('signature verification failed');
-  }
-  if (
-    error instanceof errors.JWSInvalid ||
-    error instanceof errors.JWTInvalid ||
-    error instanceof errors.JOSENotSupported
-  ) {
-    return new InvalidAccessTokenError('malformed token');
-  }
-  return new InvalidAccessTokenError('verification failed');
+  if (error instanceof AccessTokenVerifierUnavailableError) return error;
+  return toInvalidAccessTokenError(error);
 }

@@ -1,0 +1,126 @@
+import { Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { McpAuthConfig } from '../../mcp-auth.config';
+import {
+  DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
+  isDatabaseUnavailableError,
+} from '../../oauth/database-unavailable';
+import { hashSecret } from '../../tokens/secret-hash';
+import { BrowserBinding } from './browser-binding';
+import {
+  PAGE_HEADERS,
+  renderConsentPage,
+  renderErrorPage,
+  renderLoginPage,
+} from './interaction-pages';
+import type { McpAuthorizationService, PendingInteraction } from './mcp-authorization.service';
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Writes the built-in interaction pages: which page, with which status and model. Kept apart
+ * from the controller so the routes read as the steps of the flow.
+ */
+export class InteractionPageResponder {
+  private readonly logger = new Logger('McpAuthInteraction');
+
+  constructor(
+    private readonly config: McpAuthConfig,
+    private readonly authorization: McpAuthorizationService,
+  ) {}
+
+  sendLogin(
+    response: Response,
+    status: number,
+    id: string,
+    interaction: PendingInteraction,
+    binding: BrowserBinding,
+    extra: { username?: string; error?: string } = {},
+  ): void {
+    response
+      .status(status)
+      .set(PAGE_HEADERS)
+      .send(
+        renderLoginPage({
+          serviceName: this.serviceName(),
+          clientName: interaction.clientName ?? interaction.clientId,
+          action: `${this.config.endpoints.interaction}/${id}/login`,
+          csrfToken: binding.csrfToken(hashSecret(id), 'login'),
+          ...extra,
+        }),
+      );
+  }
+
+  sendConsent(
+    response: Response,
+    id: string,
+    interaction: PendingInteraction,
+    binding: BrowserBinding,
+  ): void {
+    const redirect = new URL(interaction.redirectUri);
+    const redirectHost = redirect.host || `${redirect.protocol}${redirect.pathname}`;
+    response
+      .status(200)
+      .set(PAGE_HEADERS)
+      .send(
+        renderConsentPage({
+          serviceName: this.serviceName(),
+          clientName: interaction.clientName ?? interaction.clientId,
+          clientId: interaction.clientId,
+          redirectHost,
+          redirectIsLoopback: LOOPBACK_HOSTS.has(redirect.hostname),
+          redirectUri: interaction.redirectUri,
+          scopes: interaction.scopes,
+          resource: interaction.resource,
+          subjectLabel: interaction.subjectDisplayName ?? interaction.subject ?? '',
+          action: `${this.config.endpoints.interaction}/${id}/consent`,
+          csrfToken: binding.csrfToken(hashSecret(id), 'consent'),
+        }),
+      );
+  }
+
+  /** A database outage is a 503 page the user can retry; anything else is a real fault. */
+  failed(response: Response, error: unknown): void {
+    if (!isDatabaseUnavailableError(error)) throw error;
+    this.logger.warn(`interaction failed, database unavailable: ${String(error)}`);
+    response.set('Retry-After', String(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS));
+    this.page(response, 503, 'Temporarily unavailable', 'Try again in a few seconds.');
+  }
+
+  /**
+   * The interaction is not pending. The browser that answered it (back button, a second
+   * Approve) learns it was already answered; any other browser learns nothing more than
+   * "unknown or expired".
+   */
+  async notPending(id: string, request: Request, response: Response): Promise<void> {
+    const answered = await this.authorization.answeredBrowserBinding(id);
+    const binding = BrowserBinding.read(request, this.config.secureCookies);
+    if (answered !== null && binding?.matches(answered)) {
+      this.page(
+        response,
+        400,
+        'Already answered',
+        'You already approved or denied this request. Return to the application; to connect again, start from there.',
+      );
+      return;
+    }
+    this.page(
+      response,
+      400,
+      'This request has expired',
+      'The authorization request is unknown, expired or already finished.',
+    );
+  }
+
+  page(response: Response, status: number, title: string, message: string): void {
+    response.status(status).set(PAGE_HEADERS).send(renderErrorPage(title, message));
+  }
+
+  private serviceName(): string {
+    const { interaction } = this.config;
+    return (
+      (interaction.type === 'built-in' && interaction.serviceName) ||
+      new URL(this.config.issuer).host
+    );
+  }
+}
