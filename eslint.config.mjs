@@ -19,7 +19,9 @@ const OUTSIDE_SRC =
  * - `storage/`: only `oauth/`;
  * - `tokens/`: not `authorization-server/`, `resource-server/`, `abuse/`, `lifecycle/`;
  * - `resource-server/`: not `authorization-server/`, and only the storage contracts (not
- *   `storage/typeorm/`).
+ *   `storage/typeorm/`);
+ * - `http/`: only `oauth/`;
+ * - `abuse/`: not `authorization-server/` or `resource-server/`.
  */
 function layer(folder, { allowed, forbidden, message }) {
   const blocks = [];
@@ -105,6 +107,15 @@ export default tseslint.config(
     forbidden: ['authorization-server', 'storage/typeorm'],
     message:
       'resource-server/ must not import authorization-server/, nor storage/typeorm/ (use the storage contracts).',
+  }),
+  ...layer('http', {
+    allowed: ['oauth'],
+    message: 'http/ (shared pages, CORS, 405) imports only oauth/.',
+  }),
+  ...layer('abuse', {
+    forbidden: ['authorization-server', 'resource-server'],
+    message:
+      'abuse/ must not import authorization-server/ or resource-server/ (shared HTTP pieces live in http/).',
   }),
   {
     // Tests assert on parsed JSON bodies and mocks; unsafe-member access there is noise.

@@ -1,4 +1,5 @@
 import type { TokenEndpointAuthMethod } from './storage/client-store.interface';
+import type { SigningAlgorithm } from './oauth/signing-algorithms';
 
 /** A protected MCP endpoint served by this application. */
 export interface McpResourceOptions {
@@ -80,7 +81,7 @@ export interface TokenOptions {
   keyRotationInterval?: number;
 }
 
-export type SigningAlgorithm = 'ES256' | 'ES384' | 'RS256' | 'PS256' | 'EdDSA';
+export type { SigningAlgorithm };
 
 /** Built-in login and consent pages, backed by the host's `ResourceOwnerAuthenticator`. */
 export interface BuiltInInteractionOptions {

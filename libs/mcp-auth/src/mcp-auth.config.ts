@@ -10,6 +10,8 @@ import type {
 import { validateRateLimitOptions } from './abuse/rate-limit.config';
 import { validateIntrospectionOptions } from './authorization-server/introspection/introspection-options';
 import { validateIssuer } from './oauth/issuer';
+import { normalizePath } from './oauth/resource-path';
+import { SUPPORTED_SIGNING_ALGORITHMS } from './oauth/signing-algorithms';
 import { canonicalResourceUri } from './oauth/resource-uri';
 import { isValidScopeToken } from './oauth/scope';
 
@@ -43,14 +45,6 @@ export const ENDPOINT_PATHS = {
   introspection: 'introspect',
   interaction: 'interaction',
 } as const;
-
-const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = [
-  'ES256',
-  'ES384',
-  'RS256',
-  'PS256',
-  'EdDSA',
-];
 
 /**
  * The module options after validation and defaults: what every service of one module
@@ -151,11 +145,6 @@ export class McpAuthConfig {
   }
 }
 
-function normalizePath(path: string): string {
-  const withSlash = path.startsWith('/') ? path : `/${path}`;
-  return withSlash.length > 1 ? withSlash.replace(/\/+$/, '') : withSlash;
-}
-
 function normalizePrefix(prefix: string): string {
   const trimmed = prefix.replace(/^\/+|\/+$/g, '');
   return trimmed ? `/${trimmed}` : '';
@@ -239,8 +228,8 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
   if (tokens.keyRotationInterval !== undefined && !(tokens.keyRotationInterval >= 0)) {
     problems.push('tokens.keyRotationInterval must be 0 (never) or a positive number of seconds');
   }
-  if (tokens.algorithm !== undefined && !SIGNING_ALGORITHMS.includes(tokens.algorithm)) {
-    problems.push(`tokens.algorithm must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
+  if (tokens.algorithm !== undefined && !SUPPORTED_SIGNING_ALGORITHMS.includes(tokens.algorithm)) {
+    problems.push(`tokens.algorithm must be one of ${SUPPORTED_SIGNING_ALGORITHMS.join(', ')}`);
   }
   for (const key of ['interactionTtl'] as const) {
     if (!positive(options[key])) problems.push(`${key} must be a positive number of seconds`);

@@ -8,11 +8,8 @@ import {
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
-import {
-  PAGE_HEADERS,
-  renderErrorPage,
-} from '../authorization-server/authorization/interaction-pages';
-import { setPublicCorsHeaders } from '../authorization-server/metadata/cors-headers';
+import { setPublicCorsHeaders } from '../http/cors-headers';
+import { PAGE_HEADERS, renderErrorPage } from '../http/page';
 import { McpAuthConfig } from '../mcp-auth.config';
 import { OAuthError } from '../oauth/oauth-error';
 import type { RateLimitedEndpoint } from './rate-limit-options.interface';

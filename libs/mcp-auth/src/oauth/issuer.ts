@@ -1,4 +1,4 @@
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+import { LOOPBACK_HOSTS } from './loopback';
 
 /**
  * Problems with an issuer identifier, as sentences for a startup error; empty when it is fine.

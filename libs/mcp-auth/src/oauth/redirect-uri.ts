@@ -1,3 +1,5 @@
+import { LOOPBACK_HOSTS } from './loopback';
+
 /** Result of checking one redirect URI at registration. */
 export type RedirectUriCheck = { ok: true } | { ok: false; reason: string };
 
@@ -55,7 +57,6 @@ const PRIVATE_USE_SCHEME = /^[a-z]{2,63}(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])
 const HOST =
   /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])$/;
 const PORT = /^[1-9][0-9]{0,4}$/;
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 // `.` and `..` segments, also percent-encoded: WHATWG URL resolves `%2e%2e` like `..`.
 const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
 

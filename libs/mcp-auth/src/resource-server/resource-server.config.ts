@@ -1,4 +1,6 @@
 import type { McpAuthConfig } from '../mcp-auth.config';
+import { LOOPBACK_HOSTS } from '../oauth/loopback';
+import { normalizePath } from '../oauth/resource-path';
 import { canonicalizeResourceUri } from '../oauth/resource-uri';
 import { isValidScopeToken } from '../oauth/scope';
 import {
@@ -174,13 +176,6 @@ function describeResource(
   };
 }
 
-function normalizePath(path: string): string {
-  const withSlash = path.startsWith('/') ? path : `/${path}`;
-  return withSlash.length > 1 ? withSlash.replace(/\/+$/, '') : withSlash;
-}
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 function validate(init: ResourceServerConfigInit): string[] {
   const problems: string[] = [];
   const resources: readonly ResourceInit[] = Array.isArray(init.resources) ? init.resources : [];
@@ -199,7 +194,7 @@ function validate(init: ResourceServerConfigInit): string[] {
         continue;
       }
       const url = new URL(canonical);
-      if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
+      if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
         problems.push(`${where}.uri must use https (http only on a loopback host)`);
       }
       const path = url.pathname;
@@ -259,7 +254,10 @@ function validateIssuerIdentifier(issuer: unknown): string[] {
   } catch {
     return [`"${issuer}" is not an absolute URL`];
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+  if (
+    url.protocol !== 'https:' &&
+    !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))
+  ) {
     return [`"${issuer}" must use https (http only on a loopback host)`];
   }
   if (url.search || url.hash || issuer.includes('#') || issuer.includes('?')) {

@@ -7,6 +7,7 @@ import {
   type JWTVerifyOptions,
 } from 'jose';
 import { canonicalizeResourceUri } from '../oauth/resource-uri';
+import { MAX_TOKEN_LENGTH } from '../oauth/token-length';
 import { copyClaims, freezeClaims, toAccessTokenClaims } from './access-token-claims';
 import type { AccessTokenClaims } from './access-token-claims.interface';
 import { ACCESS_TOKEN_TYPE } from './access-token.service';
@@ -36,9 +37,6 @@ export interface LocalAccessTokenVerifierConfig {
    */
   verifiedTokenCacheSize?: number;
 }
-
-/** Far above any token we issue; refuses oversized input before any parsing work. */
-const MAX_TOKEN_LENGTH = 8192;
 
 const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'];
 

@@ -1,5 +1,7 @@
 import type { CryptoKey } from 'jose';
-import type { SigningAlgorithm } from '../mcp-auth-options.interface';
+import { SUPPORTED_SIGNING_ALGORITHMS, type SigningAlgorithm } from '../oauth/signing-algorithms';
+
+export { SUPPORTED_SIGNING_ALGORITHMS };
 
 export interface SigningKeyConfig {
   /** JWS algorithm of new keys; only keys of this algorithm sign. */
@@ -29,14 +31,6 @@ export interface ActiveSigningKey {
   readonly alg: SigningAlgorithm;
   readonly key: CryptoKey;
 }
-
-export const SUPPORTED_SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = [
-  'ES256',
-  'ES384',
-  'RS256',
-  'PS256',
-  'EdDSA',
-];
 
 export function isSupportedAlgorithm(alg: string): alg is SigningAlgorithm {
   return (SUPPORTED_SIGNING_ALGORITHMS as readonly string[]).includes(alg);

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
-import type { SigningAlgorithm } from '../mcp-auth-options.interface';
+import type { SigningAlgorithm } from '../oauth/signing-algorithms';
 import type { SigningKeyRecord, SigningKeyStore } from '../storage/signing-key-store.interface';
 import {
   SUPPORTED_SIGNING_ALGORITHMS,

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { importJWK, type CryptoKey, type JWK } from 'jose';
-import type { SigningAlgorithm } from '../mcp-auth-options.interface';
+import type { SigningAlgorithm } from '../oauth/signing-algorithms';
 import type { SigningKeyRecord } from '../storage/signing-key-store.interface';
 import { isSupportedAlgorithm, type ActiveSigningKey } from './signing-key.config';
 

@@ -12,7 +12,7 @@ import {
   UntrustedAuthorizationRequestError,
 } from './authorization-request.validator';
 import { BrowserBinding } from './browser-binding';
-import { PAGE_HEADERS, renderErrorPage } from './interaction-pages';
+import { PAGE_HEADERS, renderErrorPage } from '../../http/page';
 import { McpAuthorizationService } from './mcp-authorization.service';
 
 /**

@@ -7,15 +7,10 @@ import {
 } from '../../oauth/database-unavailable';
 import { hashSecret } from '../../tokens/secret-hash';
 import { BrowserBinding } from './browser-binding';
-import {
-  PAGE_HEADERS,
-  renderConsentPage,
-  renderErrorPage,
-  renderLoginPage,
-} from './interaction-pages';
+import { PAGE_HEADERS, renderErrorPage } from '../../http/page';
+import { LOOPBACK_HOSTS } from '../../oauth/loopback';
+import { renderConsentPage, renderLoginPage } from './interaction-pages';
 import type { McpAuthorizationService, PendingInteraction } from './mcp-authorization.service';
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
  * Writes the built-in interaction pages: which page, with which status and model. Kept apart

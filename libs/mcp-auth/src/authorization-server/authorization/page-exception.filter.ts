@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
-import { PAGE_HEADERS, renderErrorPage } from './interaction-pages';
+import { PAGE_HEADERS, renderErrorPage } from '../../http/page';
 
 const PAGE_TITLES: Record<number, string> = {
   400: 'Invalid request',

@@ -5,7 +5,7 @@ import { OAuthError } from '../../oauth/oauth-error';
 import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
 import { ClientAuthenticator } from '../client-authentication/client-authenticator.service';
 import { FormParameters } from '../client-authentication/form-parameters';
-import { methodNotAllowed } from '../metadata/method-not-allowed';
+import { methodNotAllowed } from '../../http/method-not-allowed';
 import type { IntrospectionResponse } from './introspection-response.interface';
 import { TokenIntrospectionService } from './token-introspection.service';
 

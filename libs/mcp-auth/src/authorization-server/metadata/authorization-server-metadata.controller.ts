@@ -6,8 +6,8 @@ import {
   buildAuthorizationServerMetadata,
   WELL_KNOWN_PATHS,
 } from './authorization-server-metadata';
-import { setPublicCorsHeaders } from './cors-headers';
-import { methodNotAllowed } from './method-not-allowed';
+import { setPublicCorsHeaders } from '../../http/cors-headers';
+import { methodNotAllowed } from '../../http/method-not-allowed';
 
 /** HEAD is answered by the GET handler (Express routes HEAD to GET). */
 const METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;

@@ -4,8 +4,8 @@ import type { JWK } from 'jose';
 import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
 import { SigningKeyService } from '../../tokens/signing-key.service';
 import { WELL_KNOWN_PATHS } from './authorization-server-metadata';
-import { setPublicCorsHeaders } from './cors-headers';
-import { methodNotAllowed } from './method-not-allowed';
+import { setPublicCorsHeaders } from '../../http/cors-headers';
+import { methodNotAllowed } from '../../http/method-not-allowed';
 
 const METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
 

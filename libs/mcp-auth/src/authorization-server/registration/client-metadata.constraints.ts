@@ -1,4 +1,5 @@
 import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
+import { LOOPBACK_HOSTS } from '../../oauth/loopback';
 
 // C0/C1 controls; bidirectional overrides and isolates, which let a `client_name` shown on
 // the consent page read differently from what it is (AS-17); unpaired surrogates, which
@@ -14,7 +15,6 @@ export function isSafeText(value: unknown): boolean {
 /** Longest URI accepted in any URI-valued metadata member. */
 export const MAX_METADATA_URI_LENGTH = 2000;
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 /**

@@ -13,8 +13,8 @@ import type { Request, Response } from 'express';
 import { ENDPOINT_PATHS } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
 import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
-import { setPublicCorsHeaders } from '../metadata/cors-headers';
-import { methodNotAllowed } from '../metadata/method-not-allowed';
+import { setPublicCorsHeaders } from '../../http/cors-headers';
+import { methodNotAllowed } from '../../http/method-not-allowed';
 import type { ClientInformationResponse } from './client-metadata.interface';
 import { ClientRegistrationService } from './client-registration.service';
 

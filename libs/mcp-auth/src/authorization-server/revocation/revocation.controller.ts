@@ -14,13 +14,12 @@ import { ENDPOINT_PATHS } from '../../mcp-auth.config';
 import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
 import { ClientAuthenticator } from '../client-authentication/client-authenticator.service';
 import { FormParameters } from '../client-authentication/form-parameters';
-import { setPublicCorsHeaders } from '../metadata/cors-headers';
-import { methodNotAllowed } from '../metadata/method-not-allowed';
+import { setPublicCorsHeaders } from '../../http/cors-headers';
+import { methodNotAllowed } from '../../http/method-not-allowed';
+import { MAX_TOKEN_LENGTH } from '../../oauth/token-length';
 import { TokenRevocationService } from './token-revocation.service';
 
 const METHODS = ['POST', 'OPTIONS'] as const;
-/** Longest `token` accepted: the access-token verifier's own bound. */
-const MAX_TOKEN_LENGTH = 8192;
 
 /**
  * `POST {prefix}/revoke`: RFC 7009 revocation (AS-26). Mount with base 'prefixed'. CORS as at

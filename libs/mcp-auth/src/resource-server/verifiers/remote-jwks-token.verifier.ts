@@ -1,5 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { InvalidAccessTokenError } from '../../tokens/invalid-access-token.error';
+import { MAX_TOKEN_LENGTH } from '../../oauth/token-length';
 import { toInvalidAccessTokenError } from '../../tokens/jose-verification-error';
 import {
   AccessTokenVerifierUnavailableError,
@@ -15,8 +16,6 @@ import { RemoteKeySet } from './remote-key-set';
 
 /** Asymmetric algorithms only: `none` and HMAC (keyed with a public key) are never accepted. */
 export const DEFAULT_JWT_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA'];
-
-const MAX_TOKEN_LENGTH = 8192;
 
 export interface RemoteJwksTokenVerifierConfig extends Omit<JwksVerifierOptions, 'type'> {
   /** Accepted issuers, compared exactly with `iss` (AS-4). */

@@ -1,4 +1,4 @@
-import { OAuthError } from '../../oauth/oauth-error';
+import { OAuthError } from '../oauth/oauth-error';
 
 /**
  * 405 for a method an endpoint does not serve, with the `Allow` header RFC 9110 §15.5.6
