@@ -1,5 +1,6 @@
 import { ClientStore, type NewClient } from '../libs/mcp-auth/src/storage/client-store.interface';
 import { computeS256Challenge } from '../libs/mcp-auth/src/oauth/pkce';
+import { publicClient } from './support/authorization-fixtures';
 import { TestBrowser, parseForm } from './support/browser';
 import { createTestApp, type TestApp } from './support/test-app';
 
@@ -13,18 +14,8 @@ describe('authorization endpoint and interaction pages (e2e)', () => {
     t = await createTestApp();
     const clients = t.app.get<ClientStore>(ClientStore);
     const base: NewClient = {
-      clientId: 'native-app',
-      clientSecretHash: null,
-      clientSecretExpiresAt: null,
-      redirectUris: ['http://127.0.0.1/callback'],
-      tokenEndpointAuthMethod: 'none',
-      grantTypes: ['authorization_code', 'refresh_token'],
-      responseTypes: ['code'],
-      applicationType: 'native',
+      ...publicClient('native-app'),
       clientName: '<script>alert("pwned")</script>',
-      scope: null,
-      metadata: {},
-      source: 'dynamic',
     };
     await clients.create(base);
     await clients.create({
