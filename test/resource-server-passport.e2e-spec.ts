@@ -9,7 +9,7 @@ import type { McpAuthenticatedRequest } from '../libs/mcp-auth/src/resource-serv
 import { BearerGuard } from '../libs/mcp-auth/src/resource-server/bearer.guard';
 import { BearerStrategy } from '../libs/mcp-auth/src/resource-server/bearer.strategy';
 import { RequiredScopes } from '../libs/mcp-auth/src/resource-server/decorators/required-scopes.decorator';
-import { AccessTokenIssuer } from '../libs/mcp-auth/src/tokens/access-token.service';
+import { AccessTokenIssuer } from '../libs/mcp-auth/src/tokens/access-token.issuer';
 import { createResourceServerTestApp } from './support/resource-server-test-app';
 import type { TestApp } from './support/test-app';
 

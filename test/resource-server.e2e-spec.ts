@@ -27,7 +27,7 @@ import {
   GrantStore,
   type GrantStore as GrantStoreContract,
 } from '../libs/mcp-auth/src/storage/grant-store.interface';
-import { AccessTokenIssuer } from '../libs/mcp-auth/src/tokens/access-token.service';
+import { AccessTokenIssuer } from '../libs/mcp-auth/src/tokens/access-token.issuer';
 import { SigningKeyService } from '../libs/mcp-auth/src/tokens/signing-key.service';
 import { postForm, redeemCode, registerClient, seedCode } from './support/token-endpoints';
 import { createResourceServerTestApp } from './support/resource-server-test-app';

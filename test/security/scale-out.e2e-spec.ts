@@ -3,7 +3,7 @@ import { decodeProtectedHeader } from 'jose';
 import { TestBrowser, parseForm } from '../support/browser';
 import type { TestApp } from '../support/test-app';
 import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from '../support/test-database';
-import { LocalAccessTokenVerifier } from '../../libs/mcp-auth/src/tokens/access-token-verifier';
+import { AccessTokenValidator } from '../../libs/mcp-auth/src/tokens/access-token.validator';
 import { SigningKeyService } from '../../libs/mcp-auth/src/tokens/signing-key.service';
 import { TcpProxy } from './support/tcp-proxy';
 import {
@@ -72,7 +72,7 @@ describe('Security: two instances, one database', () => {
       expect(response.status).toBe(200);
       const tokens = recordTokens(secrets, response.json);
       for (const app of [a, b]) {
-        const claims = await app.app.get(LocalAccessTokenVerifier).verify(tokens.access_token);
+        const claims = await app.app.get(AccessTokenValidator).verify(tokens.access_token);
         expect(claims).toMatchObject({ iss: issuer, aud: resource, client_id: client.clientId });
       }
     } finally {
@@ -147,13 +147,13 @@ describe('Security: two instances, one database', () => {
     const oldKid = decodeProtectedHeader(before.access_token).kid;
     const newKid = decodeProtectedHeader(after.access_token).kid;
     expect(newKid).not.toBe(oldKid);
-    const verifierB = b.app.get(LocalAccessTokenVerifier);
+    const verifierB = b.app.get(AccessTokenValidator);
     // B has never seen the new key: it reloads on the unknown kid.
     await expect(verifierB.verify(after.access_token)).resolves.toMatchObject({ iss: issuer });
     // The retired key still verifies the tokens it signed, on both instances.
     await expect(verifierB.verify(before.access_token)).resolves.toMatchObject({ iss: issuer });
     await expect(
-      a.app.get(LocalAccessTokenVerifier).verify(before.access_token),
+      a.app.get(AccessTokenValidator).verify(before.access_token),
     ).resolves.toBeDefined();
     // And B's introspection answers for it.
     expect(await introspect(b, introspectorB, after.access_token)).toMatchObject({ active: true });
@@ -200,7 +200,7 @@ describe('Security: restart', () => {
     try {
       // Same issuer (same origin), keys reloaded from the database.
       await expect(
-        second.app.get(LocalAccessTokenVerifier).verify(tokens.access_token),
+        second.app.get(AccessTokenValidator).verify(tokens.access_token),
       ).resolves.toMatchObject({
         client_id: client.clientId,
       });

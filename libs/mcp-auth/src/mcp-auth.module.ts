@@ -66,8 +66,8 @@ import { ClientStore } from './storage/client-store.interface';
 import { ConsentStore } from './storage/consent-store.interface';
 import { GrantStore } from './storage/grant-store.interface';
 import { SigningKeyStore } from './storage/signing-key-store.interface';
-import { AccessTokenIssuer } from './tokens/access-token.service';
-import { LocalAccessTokenVerifier } from './tokens/access-token-verifier';
+import { AccessTokenIssuer } from './tokens/access-token.issuer';
+import { AccessTokenValidator } from './tokens/access-token.validator';
 import { SigningKeyService } from './tokens/signing-key.service';
 
 /**
@@ -163,7 +163,7 @@ export class McpAuthModule extends ConfigurableModuleClass {
       ConsentStore,
       SigningKeyService,
       AccessTokenIssuer,
-      LocalAccessTokenVerifier,
+      AccessTokenValidator,
       ...RESOURCE_SERVER_EXPORTS,
     ];
     return {

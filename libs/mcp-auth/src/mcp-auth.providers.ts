@@ -19,8 +19,8 @@ import {
   TypeOrmGrantStore,
   TypeOrmSigningKeyStore,
 } from './storage/typeorm/stores';
-import { AccessTokenIssuer } from './tokens/access-token.service';
-import { LocalAccessTokenVerifier } from './tokens/access-token-verifier';
+import { AccessTokenIssuer } from './tokens/access-token.issuer';
+import { AccessTokenValidator } from './tokens/access-token.validator';
 import { SigningKeyService } from './tokens/signing-key.service';
 
 export const configProvider: Provider = {
@@ -84,9 +84,9 @@ export const tokenProviders: Provider[] = [
     inject: [SigningKeyService, McpAuthConfig],
   },
   {
-    provide: LocalAccessTokenVerifier,
+    provide: AccessTokenValidator,
     useFactory: (keys: SigningKeyService, config: McpAuthConfig) =>
-      new LocalAccessTokenVerifier(keys, {
+      new AccessTokenValidator(keys, {
         issuer: config.issuer,
         audiences: config.resources.map((resource) => resource.uri),
       }),

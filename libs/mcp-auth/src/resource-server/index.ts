@@ -71,7 +71,7 @@ export {
   IntrospectionTokenVerifier,
   type IntrospectionTokenVerifierConfig,
 } from './verifiers/introspection-token.verifier';
-export { LocalTokenVerifier } from './verifiers/local-token.verifier';
+export { LocalIssuerTokenVerifier } from './verifiers/local-issuer-token.verifier';
 export {
   DEFAULT_JWT_ALGORITHMS,
   RemoteJwksTokenVerifier,

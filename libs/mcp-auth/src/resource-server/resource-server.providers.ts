@@ -5,7 +5,7 @@ import { MCP_AUTH_DATA_SOURCE, MCP_AUTH_SCHEMA_READY } from '../mcp-auth.constan
 import { MCP_AUTH_MODULE_OPTIONS } from '../mcp-auth.module-definition';
 import type { InstanceController, RouteBase } from '../mcp-auth-routes';
 import { GrantStore } from '../storage/grant-store.interface';
-import { LocalAccessTokenVerifier } from '../tokens/access-token-verifier';
+import { AccessTokenValidator } from '../tokens/access-token.validator';
 import { AccessTokenVerifier } from './access-token-verifier.interface';
 import { BearerGuard } from './bearer.guard';
 import { BearerStrategy } from './bearer.strategy';
@@ -14,7 +14,7 @@ import type { McpAuthResourceServerOptions } from './resource-server-options.int
 import { ResourceServerConfig } from './resource-server.config';
 import { PostgresRevocationListener } from './revocation/postgres-revocation-listener';
 import { RevocationList } from './revocation/revocation-list';
-import { LocalTokenVerifier } from './verifiers/local-token.verifier';
+import { LocalIssuerTokenVerifier } from './verifiers/local-issuer-token.verifier';
 
 /** Extra seconds an entry stays on the deny-list, for clock differences with the database. */
 const REVOCATION_RETENTION_MARGIN = 60;
@@ -85,9 +85,9 @@ export const RESOURCE_SERVER_PROVIDERS: Provider[] = [
   },
   {
     provide: AccessTokenVerifier,
-    useFactory: (jwt: LocalAccessTokenVerifier, revocations: RevocationList) =>
-      new LocalTokenVerifier(jwt, revocations),
-    inject: [LocalAccessTokenVerifier, RevocationList],
+    useFactory: (jwt: AccessTokenValidator, revocations: RevocationList) =>
+      new LocalIssuerTokenVerifier(jwt, revocations),
+    inject: [AccessTokenValidator, RevocationList],
   },
   ...BEARER_PROVIDERS,
 ];

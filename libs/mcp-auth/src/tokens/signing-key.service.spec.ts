@@ -7,8 +7,8 @@ import {
   type JWK,
 } from 'jose';
 import type { SigningAlgorithm } from '../mcp-auth-options.interface';
-import { LocalAccessTokenVerifier } from './access-token-verifier';
-import { AccessTokenIssuer } from './access-token.service';
+import { AccessTokenValidator } from './access-token.validator';
+import { AccessTokenIssuer } from './access-token.issuer';
 import { InMemorySigningKeyStore } from '../../../../test/support/in-memory-signing-key-store';
 import { SigningKeyService, type SigningKeyConfig } from './signing-key.service';
 
@@ -34,8 +34,8 @@ function issuerFor(keys: SigningKeyService): AccessTokenIssuer {
   return new AccessTokenIssuer(keys, { issuer: ISSUER, accessTokenTtl: 600 });
 }
 
-function verifierFor(keys: SigningKeyService): LocalAccessTokenVerifier {
-  return new LocalAccessTokenVerifier(keys, { issuer: ISSUER, audiences: [RESOURCE] });
+function verifierFor(keys: SigningKeyService): AccessTokenValidator {
+  return new AccessTokenValidator(keys, { issuer: ISSUER, audiences: [RESOURCE] });
 }
 
 const tokenRequest = {

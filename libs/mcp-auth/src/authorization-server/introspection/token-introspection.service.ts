@@ -3,7 +3,7 @@ import { formatScope } from '../../oauth/scope';
 import type { ClientRecord } from '../../storage/client-store.interface';
 import { InjectGrantStore, type GrantStore } from '../../storage/grant-store.interface';
 import type { AccessTokenClaims } from '../../tokens/access-token-claims.interface';
-import { LocalAccessTokenVerifier } from '../../tokens/access-token-verifier';
+import { AccessTokenValidator } from '../../tokens/access-token.validator';
 import { InvalidAccessTokenError } from '../../tokens/invalid-access-token.error';
 import { hashSecret } from '../../tokens/secret-hash';
 import type {
@@ -22,7 +22,7 @@ const INACTIVE = { active: false } as const;
 export class TokenIntrospectionService {
   constructor(
     @InjectGrantStore() private readonly grants: GrantStore,
-    private readonly verifier: LocalAccessTokenVerifier,
+    private readonly verifier: AccessTokenValidator,
   ) {}
 
   /**

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ClientRecord } from '../../storage/client-store.interface';
 import { InjectGrantStore, type GrantStore } from '../../storage/grant-store.interface';
 import type { AccessTokenClaims } from '../../tokens/access-token-claims.interface';
-import { LocalAccessTokenVerifier } from '../../tokens/access-token-verifier';
+import { AccessTokenValidator } from '../../tokens/access-token.validator';
 import { InvalidAccessTokenError } from '../../tokens/invalid-access-token.error';
 import { hashSecret } from '../../tokens/secret-hash';
 
@@ -20,7 +20,7 @@ export type RevocationOutcome = 'refresh_token' | 'access_token' | 'ignored';
 export class TokenRevocationService {
   constructor(
     @InjectGrantStore() private readonly grants: GrantStore,
-    private readonly verifier: LocalAccessTokenVerifier,
+    private readonly verifier: AccessTokenValidator,
   ) {}
 
   /** Revokes `token` if it is a live token of `client`; anything else is silently ignored. */

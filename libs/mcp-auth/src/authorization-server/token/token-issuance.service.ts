@@ -3,7 +3,7 @@ import { McpAuthConfig } from '../../mcp-auth.config';
 import { formatScope } from '../../oauth/scope';
 import type { ClientRecord } from '../../storage/client-store.interface';
 import { InjectGrantStore, type GrantStore } from '../../storage/grant-store.interface';
-import { AccessTokenIssuer } from '../../tokens/access-token.service';
+import { AccessTokenIssuer } from '../../tokens/access-token.issuer';
 import { randomToken } from '../../tokens/random-token';
 import { hashSecret } from '../../tokens/secret-hash';
 import type { TokenResponse } from './token-response.interface';

@@ -10,7 +10,7 @@ import { canonicalizeResourceUri } from '../oauth/resource-uri';
 import { MAX_TOKEN_LENGTH } from '../oauth/token-length';
 import { copyClaims, freezeClaims, toAccessTokenClaims } from './access-token-claims';
 import type { AccessTokenClaims } from './access-token-claims.interface';
-import { ACCESS_TOKEN_TYPE } from './access-token.service';
+import { ACCESS_TOKEN_TYPE } from './access-token.issuer';
 import { InvalidAccessTokenError } from './invalid-access-token.error';
 import { toInvalidAccessTokenError } from './jose-verification-error';
 import type { SigningKeyService } from './signing-key.service';
@@ -32,7 +32,7 @@ export interface LocalAccessTokenVerifierConfig {
    */
   unknownKidRefreshInterval?: number;
   /**
-   * Most verified tokens remembered (see `LocalAccessTokenVerifier`), so a client's repeated
+   * Most verified tokens remembered (see `AccessTokenValidator`), so a client's repeated
    * requests with one token pay for the signature check once. 0 disables. Default 10,000.
    */
   verifiedTokenCacheSize?: number;
@@ -55,8 +55,8 @@ const DEFAULT_VERIFIED_TOKEN_CACHE_SIZE = 10_000;
  * valid token can fill the cache. The caller's checks (audience per resource, revocation) run
  * on every request either way.
  */
-export class LocalAccessTokenVerifier {
-  private readonly logger = new Logger(LocalAccessTokenVerifier.name);
+export class AccessTokenValidator {
+  private readonly logger = new Logger(AccessTokenValidator.name);
   private readonly audiences: ReadonlySet<string>;
   private readonly clockTolerance: number;
   private readonly unknownKidRefreshIntervalMs: number;
@@ -70,7 +70,7 @@ export class LocalAccessTokenVerifier {
     config: LocalAccessTokenVerifierConfig,
   ) {
     if (config.audiences.length === 0) {
-      throw new Error('mcp-auth: LocalAccessTokenVerifier needs at least one audience');
+      throw new Error('mcp-auth: AccessTokenValidator needs at least one audience');
     }
     this.audiences = new Set(config.audiences.map(normalizeAudience));
     this.clockTolerance = config.clockTolerance ?? 5;

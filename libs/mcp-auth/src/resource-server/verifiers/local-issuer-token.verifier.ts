@@ -1,5 +1,5 @@
 import type { AccessTokenClaims } from '../../tokens/access-token-claims.interface';
-import type { LocalAccessTokenVerifier } from '../../tokens/access-token-verifier';
+import type { AccessTokenValidator } from '../../tokens/access-token.validator';
 import { InvalidAccessTokenError } from '../../tokens/invalid-access-token.error';
 import type {
   AccessTokenVerificationContext,
@@ -14,18 +14,18 @@ import { assertAudience, audienceOf } from './access-token-claims';
  * `exp`/`nbf` by our keys in memory (rotated keys are picked up on an unknown `kid`), the
  * route's resource as `aud`, and the revocation deny-list. No database round trip.
  *
- * A token the JWT verifier remembers (see `LocalAccessTokenVerifier`) yields the same frozen
+ * A token the JWT verifier remembers (see `AccessTokenValidator`) yields the same frozen
  * claims object on every request, so the `VerifiedAccessToken` built from it for a resource is
  * kept alongside (weakly: it goes when the claims are forgotten) and answered again, frozen.
  * The deny-list is consulted on every request regardless.
  */
-export class LocalTokenVerifier implements AccessTokenVerifier {
+export class LocalIssuerTokenVerifier implements AccessTokenVerifier {
   /** `aud` is checked against the request's resource here (RS-7). */
   readonly checksAudience = true;
   private readonly built = new WeakMap<object, VerifiedAccessToken>();
 
   constructor(
-    private readonly jwt: LocalAccessTokenVerifier,
+    private readonly jwt: AccessTokenValidator,
     private readonly revocations: RevocationChecker | undefined,
   ) {}
 

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { SignJWT, base64url, decodeJwt, generateKeyPair, type JWTPayload } from 'jose';
-import { InvalidAccessTokenError, LocalAccessTokenVerifier } from './access-token-verifier';
-import { AccessTokenIssuer } from './access-token.service';
+import { InvalidAccessTokenError, AccessTokenValidator } from './access-token.validator';
+import { AccessTokenIssuer } from './access-token.issuer';
 import { InMemorySigningKeyStore } from '../../../../test/support/in-memory-signing-key-store';
 import { SigningKeyService } from './signing-key.service';
 
@@ -21,10 +21,10 @@ function encodeSegment(value: object): string {
   return base64url.encode(JSON.stringify(value));
 }
 
-describe('LocalAccessTokenVerifier', () => {
+describe('AccessTokenValidator', () => {
   let keys: SigningKeyService;
   let issuer: AccessTokenIssuer;
-  let verifier: LocalAccessTokenVerifier;
+  let verifier: AccessTokenValidator;
 
   beforeAll(() => Logger.overrideLogger(false));
 
@@ -35,7 +35,7 @@ describe('LocalAccessTokenVerifier', () => {
     });
     await keys.init();
     issuer = new AccessTokenIssuer(keys, { issuer: ISSUER, accessTokenTtl: 600 });
-    verifier = new LocalAccessTokenVerifier(keys, { issuer: ISSUER, audiences: [RESOURCE] });
+    verifier = new AccessTokenValidator(keys, { issuer: ISSUER, audiences: [RESOURCE] });
   });
 
   afterEach(() => jest.restoreAllMocks());
@@ -116,7 +116,7 @@ describe('LocalAccessTokenVerifier', () => {
   });
 
   it('RS-7: normalizes configured audiences too', async () => {
-    const upper = new LocalAccessTokenVerifier(keys, {
+    const upper = new AccessTokenValidator(keys, {
       issuer: ISSUER,
       audiences: ['HTTPS://MCP.EXAMPLE.COM/mcp'],
     });
@@ -294,7 +294,7 @@ describe('LocalAccessTokenVerifier', () => {
     });
 
     it('never remembers a refused token, and stays within its size', async () => {
-      const small = new LocalAccessTokenVerifier(keys, {
+      const small = new AccessTokenValidator(keys, {
         issuer: ISSUER,
         audiences: [RESOURCE],
         verifiedTokenCacheSize: 2,
@@ -308,7 +308,7 @@ describe('LocalAccessTokenVerifier', () => {
     });
 
     it('can be turned off', async () => {
-      const uncached = new LocalAccessTokenVerifier(keys, {
+      const uncached = new AccessTokenValidator(keys, {
         issuer: ISSUER,
         audiences: [RESOURCE],
         verifiedTokenCacheSize: 0,

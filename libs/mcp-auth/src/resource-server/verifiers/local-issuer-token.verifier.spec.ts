@@ -1,18 +1,18 @@
 import { Logger } from '@nestjs/common';
-import { AccessTokenIssuer } from '../../tokens/access-token.service';
-import { LocalAccessTokenVerifier } from '../../tokens/access-token-verifier';
+import { AccessTokenIssuer } from '../../tokens/access-token.issuer';
+import { AccessTokenValidator } from '../../tokens/access-token.validator';
 import { InMemorySigningKeyStore } from '../../../../../test/support/in-memory-signing-key-store';
 import { SigningKeyService } from '../../tokens/signing-key.service';
-import { LocalTokenVerifier } from './local-token.verifier';
+import { LocalIssuerTokenVerifier } from './local-issuer-token.verifier';
 
 const ISSUER = 'https://mcp.example.com';
 const MCP = `${ISSUER}/mcp`;
 const OTHER = `${ISSUER}/other`;
 
-describe('LocalTokenVerifier', () => {
+describe('LocalIssuerTokenVerifier', () => {
   let issuer: AccessTokenIssuer;
   let revoked: { jtis: Set<string>; grants: Set<string> };
-  let verifier: LocalTokenVerifier;
+  let verifier: LocalIssuerTokenVerifier;
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(async () => {
@@ -23,8 +23,8 @@ describe('LocalTokenVerifier', () => {
     await keys.init();
     issuer = new AccessTokenIssuer(keys, { issuer: ISSUER, accessTokenTtl: 600 });
     revoked = { jtis: new Set(), grants: new Set() };
-    verifier = new LocalTokenVerifier(
-      new LocalAccessTokenVerifier(keys, { issuer: ISSUER, audiences: [MCP, OTHER] }),
+    verifier = new LocalIssuerTokenVerifier(
+      new AccessTokenValidator(keys, { issuer: ISSUER, audiences: [MCP, OTHER] }),
       {
         isRevoked: (jti, gid) =>
           (jti !== undefined && revoked.jtis.has(jti)) ||
