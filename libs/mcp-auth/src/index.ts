@@ -1,22 +1,44 @@
-// Module
-export * from './mcp-auth.module';
-export * from './mcp-auth.module-definition';
-export * from './mcp-auth-options.interface';
-export * from './mcp-auth.config';
+// The module, its options and its resolved configuration
+export { McpAuthModule } from './mcp-auth.module';
+export type {
+  McpAuthModuleAsyncOptions,
+  McpAuthModuleExtras,
+  McpAuthModuleForRootOptions,
+} from './mcp-auth.module-definition';
+export type * from './mcp-auth-options.interface';
+export type * from './abuse/rate-limit-options.interface';
+export { DEFAULT_RATE_LIMITS } from './abuse/rate-limit.config';
+export type { IntrospectionOptions } from './authorization-server/introspection/introspection-options';
+export { McpAuthConfig, type EndpointUrls, type ResolvedResource } from './mcp-auth.config';
 
-// Authorization server
-export * from './authorization-server/authorization';
-
-// Resource server
+// The resource server (also alone, as `nestjs-mcp-auth/resource-server`)
 export * from './resource-server';
 
-// Abuse limits
-export * from './abuse';
+// Sign-in and consent: the host's authenticator, or its own login page
+export * from './authorization-server/authorization/resource-owner-authenticator.interface';
+export {
+  InteractionNotFoundError,
+  McpAuthorizationService,
+  type AuthorizationResult,
+  type PendingInteraction,
+} from './authorization-server/authorization/mcp-authorization.service';
 
-// Storage contracts, default Postgres implementation, migrations
-export * from './storage';
+// Services a host calls: mint tokens, rotate keys
+export { AccessTokenIssuer } from './tokens/access-token.issuer';
+export type { AccessTokenClaims } from './tokens/access-token-claims.interface';
+export { SigningKeyService } from './tokens/signing-key.service';
+
+// Storage contracts, the PostgreSQL schema and a DataSource for it
+export * from './storage/authorization-code-store.interface';
+export * from './storage/authorization-request-store.interface';
+export * from './storage/client-store.interface';
+export * from './storage/consent-store.interface';
+export * from './storage/grant-store.interface';
+export * from './storage/signing-key-store.interface';
+export { MCP_AUTH_ENTITIES } from './storage/typeorm/entities';
+export { MCP_AUTH_MIGRATIONS } from './storage/typeorm/migrations';
 export * from './database/data-source.factory';
 
-// OAuth building blocks and tokens
-export * from './oauth';
-export * from './tokens';
+// Errors and helpers
+export { OAuthError, type OAuthErrorBody, type OAuthErrorCode } from './oauth/oauth-error';
+export { validateIssuer } from './oauth/issuer';

@@ -3,6 +3,7 @@ import { ModulesContainer } from '@nestjs/core';
 import { McpAuthThrottlerGuard, RateLimited } from './abuse/mcp-auth-throttler.guard';
 import type { RateLimitedEndpoint } from './abuse/rate-limit-options.interface';
 import { PageExceptionFilter } from './authorization-server/authorization/page-exception.filter';
+import { instanceController } from './http/instance-controller';
 import { McpAuthConfig } from './mcp-auth.config';
 import { OAuthExceptionFilter } from './oauth/oauth-exception.filter';
 import { Public } from './resource-server/decorators/public.decorator';
@@ -34,9 +35,7 @@ export interface ModuleController extends InstanceController {
  */
 export function instanceControllers(controllers: ModuleController[]): InstanceController[] {
   return controllers.map(({ controller, base, errors, rateLimit }) => {
-    const Base = controller as new (...args: never[]) => object;
-    const subclass = class extends Base {};
-    Object.defineProperty(subclass, 'name', { value: controller.name });
+    const subclass = instanceController(controller);
     Public()(subclass);
     if (errors)
       UseFilters(errors === 'json' ? OAuthExceptionFilter : PageExceptionFilter)(subclass);

@@ -1,124 +1,20 @@
-import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { rateLimitProviders } from './abuse/rate-limit.providers';
-import { BodyParserErrorsResponder } from './body-parser-errors.responder';
-import {
-  AuthorizationRequestValidator,
-  AuthorizeController,
-  InteractionController,
-  McpAuthorizationService,
-} from './authorization-server/authorization';
-import { ClientAuthenticator } from './authorization-server/client-authentication';
-import {
-  IntrospectionController,
-  TokenIntrospectionService,
-} from './authorization-server/introspection';
-import { RevocationController, TokenRevocationService } from './authorization-server/revocation';
-import {
-  AuthorizationCodeGrant,
-  RefreshTokenGrant,
-  TokenController,
-  TokenIssuanceService,
-} from './authorization-server/token';
-import {
-  AuthorizationServerMetadataController,
-  JwksController,
-} from './authorization-server/metadata';
-import {
-  ClientRegistrationController,
-  ClientRegistrationService,
-  StaticClientsLoader,
-} from './authorization-server/registration';
-import {
-  createResourceServerModule,
-  createResourceServerModuleAsync,
-  type ResourceServerModuleAsyncOptions,
-  type ResourceServerModuleForRootOptions,
-} from './resource-server/resource-server.module-factory';
-import {
-  RESOURCE_SERVER_CONTROLLERS,
-  RESOURCE_SERVER_EXPORTS,
-  RESOURCE_SERVER_PROVIDERS,
-} from './resource-server/resource-server.providers';
-import { McpAuthConfig } from './mcp-auth.config';
-import {
-  ConfigurableModuleClass,
-  type McpAuthModuleAsyncOptions,
-  type McpAuthModuleExtras,
-  type McpAuthModuleForRootOptions,
+import { type DynamicModule, Module } from '@nestjs/common';
+import { McpAuthCoreModule } from './mcp-auth-core.module';
+import { composedResourceServer } from './mcp-auth-resource-server';
+import type {
+  McpAuthModuleAsyncOptions,
+  McpAuthModuleForRootOptions,
 } from './mcp-auth.module-definition';
-import {
-  configProvider,
-  dataSourceProvider,
-  storeProviders,
-  tokenProviders,
-} from './mcp-auth.providers';
-import {
-  instanceControllers,
-  type ModuleController,
-  routeBindingProvider,
-} from './mcp-auth-routes';
-import { lifecycleProviders } from './lifecycle/lifecycle.providers';
-import { MCP_AUTH_ENTITIES } from './storage/typeorm/entities';
-import { AuthorizationCodeStore } from './storage/authorization-code-store.interface';
-import { AuthorizationRequestStore } from './storage/authorization-request-store.interface';
-import { ClientStore } from './storage/client-store.interface';
-import { ConsentStore } from './storage/consent-store.interface';
-import { GrantStore } from './storage/grant-store.interface';
-import { SigningKeyStore } from './storage/signing-key-store.interface';
-import { AccessTokenIssuer } from './tokens/access-token.issuer';
-import { AccessTokenValidator } from './tokens/access-token.validator';
-import { SigningKeyService } from './tokens/signing-key.service';
-
-/**
- * Controllers of the authorization server: whether they sit under the route prefix, how their
- * errors are answered, and which rate-limit budget their requests count against.
- */
-const CONTROLLERS: ModuleController[] = [
-  { controller: AuthorizationServerMetadataController, base: 'root', errors: 'json' },
-  { controller: JwksController, base: 'root', errors: 'json' },
-  {
-    controller: ClientRegistrationController,
-    base: 'prefixed',
-    errors: 'json',
-    rateLimit: 'register',
-  },
-  { controller: AuthorizeController, base: 'prefixed', errors: 'page', rateLimit: 'authorize' },
-  {
-    controller: InteractionController,
-    base: 'prefixed',
-    errors: 'page',
-    rateLimit: 'interaction',
-  },
-  { controller: TokenController, base: 'prefixed', errors: 'json', rateLimit: 'token' },
-  { controller: RevocationController, base: 'prefixed', errors: 'json', rateLimit: 'revoke' },
-  {
-    controller: IntrospectionController,
-    base: 'prefixed',
-    errors: 'json',
-    rateLimit: 'introspect',
-  },
-  ...RESOURCE_SERVER_CONTROLLERS,
-];
-
-/** Services of the authorization server, provided once per module instance. */
-const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [
-  AuthorizationRequestValidator,
-  McpAuthorizationService,
-  ClientAuthenticator,
-  TokenIssuanceService,
-  AuthorizationCodeGrant,
-  RefreshTokenGrant,
-  TokenRevocationService,
-  TokenIntrospectionService,
-  ClientRegistrationService,
-  StaticClientsLoader,
-];
 
 /**
  * Turns the application into an OAuth 2.1 authorization server and resource server for its
  * MCP endpoints. Each `forRoot` / `forRootAsync` call is an independent instance: its own
  * settings, controllers, keys and (issuer-scoped) rows, so two can live in one application.
+ *
+ * A facade over two modules: the authorization server (`McpAuthCoreModule`) and
+ * `McpResourceServerModule`, whose options are mapped from this module's and whose verifier is
+ * the authorization server's own. A resource server in front of another authorization server
+ * uses `McpResourceServerModule` alone, from `nestjs-mcp-auth/resource-server`.
  *
  * @example
  * McpAuthModule.forRoot({
@@ -129,66 +25,23 @@ const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [
  * @publicApi
  */
 @Module({})
-export class McpAuthModule extends ConfigurableModuleClass {
-  static override forRoot(options: McpAuthModuleForRootOptions): DynamicModule {
-    return McpAuthModule.assemble(super.forRoot(options), options);
+export class McpAuthModule {
+  static forRoot(options: McpAuthModuleForRootOptions): DynamicModule {
+    return McpAuthModule.compose(McpAuthCoreModule.forRoot(options), options.isGlobal);
   }
 
-  static override forRootAsync(options: McpAuthModuleAsyncOptions): DynamicModule {
-    return McpAuthModule.assemble(super.forRootAsync(options), options);
+  static forRootAsync(options: McpAuthModuleAsyncOptions): DynamicModule {
+    return McpAuthModule.compose(McpAuthCoreModule.forRootAsync(options), options.isGlobal);
   }
 
-  /**
-   * Resource-server-only mode: the guard, protected resource metadata and a verifier in front
-   * of external authorization servers. No authorization-server routes or tables.
-   */
-  static forResourceServer(options: ResourceServerModuleForRootOptions): DynamicModule {
-    return createResourceServerModule(McpAuthModule, options);
-  }
-
-  static forResourceServerAsync(options: ResourceServerModuleAsyncOptions): DynamicModule {
-    return createResourceServerModuleAsync(McpAuthModule, options);
-  }
-
-  private static assemble(base: DynamicModule, extras: McpAuthModuleExtras): DynamicModule {
-    const controllers = instanceControllers(CONTROLLERS);
-    const exported = [
-      McpAuthConfig,
-      McpAuthorizationService,
-      ClientStore,
-      AuthorizationRequestStore,
-      AuthorizationCodeStore,
-      GrantStore,
-      SigningKeyStore,
-      ConsentStore,
-      SigningKeyService,
-      AccessTokenIssuer,
-      AccessTokenValidator,
-      ...RESOURCE_SERVER_EXPORTS,
-    ];
+  private static compose(core: DynamicModule, isGlobal: boolean | undefined): DynamicModule {
+    // One `core` object in both import lists: Nest resolves it to one module instance.
+    const resourceServer = composedResourceServer(core);
     return {
-      ...base,
-      imports: [
-        ...(base.imports ?? []),
-        TypeOrmModule.forFeature([...MCP_AUTH_ENTITIES], extras.dataSource),
-      ],
-      controllers: controllers.map(({ controller }) => controller),
-      providers: [
-        ...(base.providers ?? []),
-        configProvider,
-        dataSourceProvider(extras.dataSource),
-        ...storeProviders,
-        ...lifecycleProviders,
-        ...tokenProviders,
-        ...AUTHORIZATION_SERVER_PROVIDERS,
-        ...RESOURCE_SERVER_PROVIDERS,
-        routeBindingProvider(controllers),
-        BodyParserErrorsResponder,
-        ...rateLimitProviders(),
-        // Last, so that a host's provider replaces the default with the same token.
-        ...(extras.extraProviders ?? []),
-      ],
-      exports: [...(base.exports ?? []), ...exported],
+      module: McpAuthModule,
+      global: isGlobal ?? false,
+      imports: [core, resourceServer],
+      exports: [core, resourceServer],
     };
   }
 }

@@ -1,4 +1,3 @@
-import { McpAuthConfig } from '../mcp-auth.config';
 import { ResourceServerConfig } from './resource-server.config';
 
 const IDP = 'https://idp.example.com/realms/mcp';
@@ -13,29 +12,6 @@ function external(resources: { uri: string; scopes: string[] }[], extra: object 
 }
 
 describe('ResourceServerConfig', () => {
-  it('derives everything from McpAuthModule.forRoot options', () => {
-    const config = ResourceServerConfig.fromAuthorizationServer(
-      new McpAuthConfig({
-        issuer: 'https://mcp.example.com',
-        resources: [{ path: '/mcp', scopes: ['mcp:tools'], name: 'Tools' }],
-        scopes: { 'mcp:tools': 'Call tools', offline_access: 'Stay signed in' },
-      }),
-      { scopeHierarchy: { 'mcp:tools': [] } },
-    );
-    expect(config.authorizationServers).toEqual(['https://mcp.example.com']);
-    expect(config.resources[0]).toEqual({
-      uri: 'https://mcp.example.com/mcp',
-      path: '/mcp',
-      scopes: ['mcp:tools'],
-      name: 'Tools',
-      documentation: undefined,
-      authorizationServers: ['https://mcp.example.com'],
-      metadataPath: '/.well-known/oauth-protected-resource/mcp',
-      metadataUrl: 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp',
-    });
-    expect(config.clockTolerance).toBe(5);
-  });
-
   it('canonicalizes resource URIs (RS-7) and inserts the well-known path (RFC 9728 §3.1)', () => {
     const config = external([
       { uri: 'HTTPS://API.Example.com:443/tools/mcp/', scopes: ['a'] },

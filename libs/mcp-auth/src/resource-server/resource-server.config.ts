@@ -1,4 +1,3 @@
-import type { McpAuthConfig } from '../mcp-auth.config';
 import { LOOPBACK_HOSTS } from '../oauth/loopback';
 import { normalizePath } from '../oauth/resource-path';
 import { canonicalizeResourceUri } from '../oauth/resource-uri';
@@ -8,7 +7,6 @@ import {
   PROTECTED_RESOURCE_METADATA_PATH,
 } from './resource-server.constants';
 import type {
-  McpAuthResourceServerOptions,
   ResourceServerModuleOptions,
   ResourceServerSettings,
 } from './resource-server-options.interface';
@@ -48,8 +46,8 @@ interface ResourceServerConfigInit {
 
 /**
  * The resource-server half of one module instance: which resources it protects, who issues
- * their tokens and how scopes relate. Built from `McpAuthConfig` (own tokens) or from the
- * `forResourceServer` options (external authorization servers).
+ * their tokens and how scopes relate. Built from the options of
+ * `McpResourceServerModule`, which `McpAuthModule.forRoot()` maps from its own.
  */
 export class ResourceServerConfig {
   readonly resources: readonly ProtectedResource[];
@@ -89,24 +87,7 @@ export class ResourceServerConfig {
     this.byPathLength = [...this.resources].sort((a, b) => b.path.length - a.path.length);
   }
 
-  /** For `McpAuthModule.forRoot()`: our own issuer protects the configured resources. */
-  static fromAuthorizationServer(
-    config: McpAuthConfig,
-    settings: McpAuthResourceServerOptions = {},
-  ): ResourceServerConfig {
-    return new ResourceServerConfig({
-      resources: config.resources.map((resource) => ({
-        uri: resource.uri,
-        scopes: resource.scopes,
-        name: resource.name,
-      })),
-      authorizationServers: [config.issuer],
-      settings,
-      host: config.host,
-    });
-  }
-
-  /** For `McpAuthModule.forResourceServer()`. */
+  /** From the options of `McpResourceServerModule` (composed by `McpAuthModule.forRoot()` too). */
   static fromOptions(options: ResourceServerModuleOptions): ResourceServerConfig {
     if (!Array.isArray(options?.resources)) {
       throw new Error(

@@ -1,0 +1,171 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { rateLimitProviders } from './abuse/rate-limit.providers';
+import { BodyParserErrorsResponder } from './body-parser-errors.responder';
+import {
+  AuthorizationRequestValidator,
+  AuthorizeController,
+  InteractionController,
+  McpAuthorizationService,
+} from './authorization-server/authorization';
+import { ClientAuthenticator } from './authorization-server/client-authentication';
+import {
+  IntrospectionController,
+  TokenIntrospectionService,
+} from './authorization-server/introspection';
+import { RevocationController, TokenRevocationService } from './authorization-server/revocation';
+import {
+  AuthorizationCodeGrant,
+  RefreshTokenGrant,
+  TokenController,
+  TokenIssuanceService,
+} from './authorization-server/token';
+import {
+  AuthorizationServerMetadataController,
+  JwksController,
+} from './authorization-server/metadata';
+import {
+  ClientRegistrationController,
+  ClientRegistrationService,
+  StaticClientsLoader,
+} from './authorization-server/registration';
+import { localVerificationProviders } from './mcp-auth-resource-server';
+import { RevocationList } from './resource-server/revocation/revocation-list';
+import { LocalIssuerTokenVerifier } from './resource-server/verifiers/local-issuer-token.verifier';
+import { McpAuthConfig } from './mcp-auth.config';
+import {
+  ConfigurableModuleClass,
+  MCP_AUTH_MODULE_OPTIONS,
+  type McpAuthModuleAsyncOptions,
+  type McpAuthModuleExtras,
+  type McpAuthModuleForRootOptions,
+} from './mcp-auth.module-definition';
+import {
+  configProvider,
+  dataSourceProvider,
+  storeProviders,
+  tokenProviders,
+} from './mcp-auth.providers';
+import {
+  instanceControllers,
+  type ModuleController,
+  routeBindingProvider,
+} from './mcp-auth-routes';
+import { lifecycleProviders } from './lifecycle/lifecycle.providers';
+import { MCP_AUTH_ENTITIES } from './storage/typeorm/entities';
+import { AuthorizationCodeStore } from './storage/authorization-code-store.interface';
+import { AuthorizationRequestStore } from './storage/authorization-request-store.interface';
+import { ClientStore } from './storage/client-store.interface';
+import { ConsentStore } from './storage/consent-store.interface';
+import { GrantStore } from './storage/grant-store.interface';
+import { SigningKeyStore } from './storage/signing-key-store.interface';
+import { AccessTokenIssuer } from './tokens/access-token.issuer';
+import { AccessTokenValidator } from './tokens/access-token.validator';
+import { SigningKeyService } from './tokens/signing-key.service';
+
+/**
+ * Controllers of the authorization server: whether they sit under the route prefix, how their
+ * errors are answered, and which rate-limit budget their requests count against.
+ */
+const CONTROLLERS: ModuleController[] = [
+  { controller: AuthorizationServerMetadataController, base: 'root', errors: 'json' },
+  { controller: JwksController, base: 'root', errors: 'json' },
+  {
+    controller: ClientRegistrationController,
+    base: 'prefixed',
+    errors: 'json',
+    rateLimit: 'register',
+  },
+  { controller: AuthorizeController, base: 'prefixed', errors: 'page', rateLimit: 'authorize' },
+  {
+    controller: InteractionController,
+    base: 'prefixed',
+    errors: 'page',
+    rateLimit: 'interaction',
+  },
+  { controller: TokenController, base: 'prefixed', errors: 'json', rateLimit: 'token' },
+  { controller: RevocationController, base: 'prefixed', errors: 'json', rateLimit: 'revoke' },
+  {
+    controller: IntrospectionController,
+    base: 'prefixed',
+    errors: 'json',
+    rateLimit: 'introspect',
+  },
+];
+
+/** Services of the authorization server, provided once per module instance. */
+const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [
+  AuthorizationRequestValidator,
+  McpAuthorizationService,
+  ClientAuthenticator,
+  TokenIssuanceService,
+  AuthorizationCodeGrant,
+  RefreshTokenGrant,
+  TokenRevocationService,
+  TokenIntrospectionService,
+  ClientRegistrationService,
+  StaticClientsLoader,
+];
+
+/**
+ * The authorization server of one `McpAuthModule` instance: its options, storage, keys,
+ * endpoints, rate limits and the local verification of its tokens. `McpAuthModule` is the
+ * facade that composes it with `McpResourceServerModule`, as @nestjs/typeorm's module does
+ * over its core module. Not imported by hosts directly.
+ */
+@Module({})
+export class McpAuthCoreModule extends ConfigurableModuleClass {
+  static override forRoot(options: McpAuthModuleForRootOptions): DynamicModule {
+    return McpAuthCoreModule.assemble(super.forRoot(options), options);
+  }
+
+  static override forRootAsync(options: McpAuthModuleAsyncOptions): DynamicModule {
+    return McpAuthCoreModule.assemble(super.forRootAsync(options), options);
+  }
+
+  private static assemble(base: DynamicModule, extras: McpAuthModuleExtras): DynamicModule {
+    const controllers = instanceControllers(CONTROLLERS);
+    const exported = [
+      MCP_AUTH_MODULE_OPTIONS,
+      McpAuthConfig,
+      McpAuthorizationService,
+      ClientStore,
+      AuthorizationRequestStore,
+      AuthorizationCodeStore,
+      GrantStore,
+      SigningKeyStore,
+      ConsentStore,
+      SigningKeyService,
+      AccessTokenIssuer,
+      AccessTokenValidator,
+      RevocationList,
+      LocalIssuerTokenVerifier,
+    ];
+    return {
+      ...base,
+      // The facade decides visibility (`isGlobal`); the core is reached through it.
+      global: false,
+      imports: [
+        ...(base.imports ?? []),
+        TypeOrmModule.forFeature([...MCP_AUTH_ENTITIES], extras.dataSource),
+      ],
+      controllers: controllers.map(({ controller }) => controller),
+      providers: [
+        ...(base.providers ?? []),
+        configProvider,
+        dataSourceProvider(extras.dataSource),
+        ...storeProviders,
+        ...lifecycleProviders,
+        ...tokenProviders,
+        ...AUTHORIZATION_SERVER_PROVIDERS,
+        ...localVerificationProviders,
+        routeBindingProvider(controllers),
+        BodyParserErrorsResponder,
+        ...rateLimitProviders(),
+        // Last, so that a host's provider replaces the default with the same token.
+        ...(extras.extraProviders ?? []),
+      ],
+      exports: [...(base.exports ?? []), ...exported],
+    };
+  }
+}

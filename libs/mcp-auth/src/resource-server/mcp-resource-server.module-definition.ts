@@ -1,0 +1,26 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type {
+  ResourceServerModuleExtras,
+  ResourceServerModuleOptions,
+} from './resource-server-options.interface';
+
+export const {
+  ConfigurableModuleClass: McpResourceServerModuleClass,
+  MODULE_OPTIONS_TOKEN: RESOURCE_SERVER_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<ResourceServerModuleOptions>({
+  moduleName: 'McpResourceServer',
+})
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createResourceServerOptions')
+  .setExtras<ResourceServerModuleExtras>(
+    { isGlobal: false, extraProviders: [] },
+    (definition, extras) => ({ ...definition, global: extras.isGlobal }),
+  )
+  .build();
+
+/** Options of `McpResourceServerModule.forRoot()`, extras included. @publicApi */
+export type ResourceServerModuleForRootOptions = typeof OPTIONS_TYPE;
+/** Options of `McpResourceServerModule.forRootAsync()`. @publicApi */
+export type ResourceServerModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
