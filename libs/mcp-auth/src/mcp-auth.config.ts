@@ -1,19 +1,23 @@
-import type {
-  ConsentOptions,
-  InteractionOptions,
-  McpAuthModuleOptions,
-  RegistrationOptions,
-  SigningAlgorithm,
-  StaticClientOptions,
-  StorageOptions,
-} from './mcp-auth-options.interface';
+import type { McpAuthModuleOptions } from './mcp-auth-options.interface';
 import { validateRateLimitOptions } from './abuse/rate-limit.config';
+import {
+  type ConsentOptions,
+  type InteractionOptions,
+  validateAuthorizationInteractionOptions,
+} from './authorization-server/authorization/interaction-options';
 import { validateIntrospectionOptions } from './authorization-server/introspection/introspection-options';
+import {
+  type RegistrationOptions,
+  type StaticClientOptions,
+  validateClientRegistrationOptions,
+} from './authorization-server/registration/registration-options';
+import { validateLifecycleOptions } from './lifecycle/lifecycle-options';
 import { validateIssuer } from './oauth/issuer';
 import { normalizePath } from './oauth/resource-path';
-import { SUPPORTED_SIGNING_ALGORITHMS } from './oauth/signing-algorithms';
 import { canonicalResourceUri } from './oauth/resource-uri';
 import { isValidScopeToken } from './oauth/scope';
+import { type StorageOptions, validateStorageOptions } from './storage/storage-options';
+import { type SigningAlgorithm, validateTokenOptions } from './tokens/token-options';
 
 /** A configured MCP resource with its canonical URI worked out. */
 export interface ResolvedResource {
@@ -150,14 +154,26 @@ function normalizePrefix(prefix: string): string {
   return trimmed ? `/${trimmed}` : '';
 }
 
-const positive = (value: number | undefined): boolean =>
-  value === undefined || (Number.isFinite(value) && value > 0);
-
+/** Every problem with the options, part by part; [] when they are valid. */
 function validateOptions(options: McpAuthModuleOptions): string[] {
-  const problems: string[] = [];
   if (typeof options?.issuer !== 'string') {
     return ['issuer is required: the absolute https URL clients reach this server at'];
   }
+  return [
+    ...validateRootOptions(options),
+    ...validateTokenOptions(options.tokens),
+    ...validateAuthorizationInteractionOptions(options),
+    ...validateStorageOptions(options.storage),
+    ...validateLifecycleOptions(options),
+    ...validateClientRegistrationOptions(options),
+    ...validateRateLimitOptions(options.rateLimit),
+    ...validateIntrospectionOptions(options.introspection),
+  ];
+}
+
+/** What shapes the module itself: issuer, scopes, resources and routePrefix. */
+function validateRootOptions(options: McpAuthModuleOptions): string[] {
+  const problems: string[] = [];
   problems.push(...validateIssuer(options.issuer).map((p) => `issuer: ${p}`));
 
   const scopes = options.scopes ?? {};
@@ -209,44 +225,6 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
     }
   }
 
-  const tokens = options.tokens ?? {};
-  for (const key of ['accessTokenTtl', 'refreshTokenTtl', 'codeTtl'] as const) {
-    if (!positive(tokens[key])) problems.push(`tokens.${key} must be a positive number of seconds`);
-  }
-  if (tokens.codeTtl !== undefined && tokens.codeTtl > 600) {
-    problems.push('tokens.codeTtl must be at most 600 seconds (AS-19: codes are short-lived)');
-  }
-  if (
-    tokens.refreshReuseGraceSeconds !== undefined &&
-    !(tokens.refreshReuseGraceSeconds >= 0 && tokens.refreshReuseGraceSeconds <= 60)
-  ) {
-    problems.push('tokens.refreshReuseGraceSeconds must be between 0 and 60');
-  }
-  if (tokens.keyEncryptionSecret !== undefined && tokens.keyEncryptionSecret.length < 32) {
-    problems.push('tokens.keyEncryptionSecret must be at least 32 characters');
-  }
-  if (tokens.keyRotationInterval !== undefined && !(tokens.keyRotationInterval >= 0)) {
-    problems.push('tokens.keyRotationInterval must be 0 (never) or a positive number of seconds');
-  }
-  if (tokens.algorithm !== undefined && !SUPPORTED_SIGNING_ALGORITHMS.includes(tokens.algorithm)) {
-    problems.push(`tokens.algorithm must be one of ${SUPPORTED_SIGNING_ALGORITHMS.join(', ')}`);
-  }
-  for (const key of ['interactionTtl'] as const) {
-    if (!positive(options[key])) problems.push(`${key} must be a positive number of seconds`);
-  }
-  const preparedStatements = options.storage?.preparedStatements;
-  if (preparedStatements !== undefined && typeof preparedStatements !== 'boolean') {
-    problems.push('storage.preparedStatements must be true or false');
-  }
-  if (options.cleanupInterval !== undefined && !(options.cleanupInterval >= 0)) {
-    problems.push('cleanupInterval must be 0 (off) or a positive number of seconds');
-  }
-  if (
-    options.registration?.clientSecretTtl !== undefined &&
-    !(options.registration.clientSecretTtl >= 0)
-  ) {
-    problems.push('registration.clientSecretTtl must be 0 (never expires) or a positive number');
-  }
   if (
     options.routePrefix !== undefined &&
     (!/^\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$|^\/?$/.test(options.routePrefix) ||
@@ -254,45 +232,6 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
       options.routePrefix.split('/').some((segment) => segment === '.' || segment === '..'))
   ) {
     problems.push('routePrefix must be a plain path such as "/oauth"');
-  }
-  if (options.interaction?.type === 'external' && !options.interaction.loginUrl) {
-    problems.push('interaction.loginUrl is required when interaction.type is "external"');
-  }
-  const remember = options.consent?.rememberForPublicClients;
-  if (remember !== undefined && typeof remember !== 'boolean') {
-    problems.push('consent.rememberForPublicClients must be true or false');
-  }
-
-  problems.push(...validateRateLimitOptions(options.rateLimit));
-  problems.push(...validateIntrospectionOptions(options.introspection));
-
-  const ids = new Set<string>();
-  for (const [i, client] of (options.clients ?? []).entries()) {
-    const where = `clients[${i}]`;
-    if (!client.client_id || typeof client.client_id !== 'string') {
-      problems.push(`${where}.client_id is required`);
-    } else if (ids.has(client.client_id)) {
-      problems.push(`${where}.client_id "${client.client_id}" is configured twice`);
-    } else {
-      ids.add(client.client_id);
-    }
-    if (!Array.isArray(client.redirect_uris) || client.redirect_uris.length === 0) {
-      problems.push(`${where}.redirect_uris must list at least one URI`);
-    }
-    const method =
-      client.token_endpoint_auth_method ?? (client.client_secret ? 'client_secret_basic' : 'none');
-    if (!['none', 'client_secret_basic', 'client_secret_post'].includes(method)) {
-      problems.push(
-        `${where}.token_endpoint_auth_method must be none, client_secret_basic or client_secret_post`,
-      );
-    } else if (method === 'none' && client.client_secret) {
-      problems.push(`${where} is public (token_endpoint_auth_method none) but has a client_secret`);
-    } else if (method !== 'none' && !client.client_secret) {
-      problems.push(`${where} uses ${method} but has no client_secret`);
-    }
-    if (client.client_secret !== undefined && client.client_secret.length < 16) {
-      problems.push(`${where}.client_secret must be at least 16 characters`);
-    }
   }
   return problems;
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
-import type { SigningAlgorithm } from '../mcp-auth-options.interface';
+import type { SigningAlgorithm } from './token-options';
 import { AccessTokenIssuer } from './access-token.issuer';
 import { InMemorySigningKeyStore } from '../../../../test/support/in-memory-signing-key-store';
 import { SigningKeyService } from './signing-key.service';

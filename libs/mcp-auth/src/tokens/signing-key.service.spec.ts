@@ -6,7 +6,7 @@ import {
   generateKeyPair,
   type JWK,
 } from 'jose';
-import type { SigningAlgorithm } from '../mcp-auth-options.interface';
+import type { SigningAlgorithm } from './token-options';
 import { AccessTokenValidator } from './access-token.validator';
 import { AccessTokenIssuer } from './access-token.issuer';
 import { InMemorySigningKeyStore } from '../../../../test/support/in-memory-signing-key-store';

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { McpAuthConfig } from '../../mcp-auth.config';
-import type { RegistrationDecision } from '../../mcp-auth-options.interface';
+import type { RegistrationDecision } from './registration-options';
 import { OAuthError } from '../../oauth/oauth-error';
 import { InjectClientStore, type ClientStore } from '../../storage/client-store.interface';
 import { randomId, randomToken } from '../../tokens/random-token';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { MCP_AUTH_SCHEMA_READY } from '../../mcp-auth.constants';
-import type { StaticClientOptions } from '../../mcp-auth-options.interface';
+import type { StaticClientOptions } from './registration-options';
 import { OAuthError } from '../../oauth/oauth-error';
 import {
   InjectClientStore,

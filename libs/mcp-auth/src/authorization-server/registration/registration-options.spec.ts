@@ -1,0 +1,80 @@
+import {
+  type StaticClientOptions,
+  validateClientRegistrationOptions,
+} from './registration-options';
+
+const client = (overrides: Partial<StaticClientOptions> = {}): StaticClientOptions => ({
+  client_id: 'static-client',
+  redirect_uris: ['https://app.example.com/callback'],
+  ...overrides,
+});
+
+describe('validateClientRegistrationOptions', () => {
+  describe('registration', () => {
+    it('accepts the defaults and secrets that never expire', () => {
+      expect(validateClientRegistrationOptions({})).toEqual([]);
+      expect(validateClientRegistrationOptions({ registration: { clientSecretTtl: 0 } })).toEqual(
+        [],
+      );
+    });
+
+    it('refuses a negative clientSecretTtl', () => {
+      expect(validateClientRegistrationOptions({ registration: { clientSecretTtl: -1 } })).toEqual([
+        'registration.clientSecretTtl must be 0 (never expires) or a positive number',
+      ]);
+    });
+  });
+
+  describe('static clients (AS-12)', () => {
+    it('accepts public and confidential clients; a secret alone implies client_secret_basic', () => {
+      expect(
+        validateClientRegistrationOptions({
+          clients: [
+            client({ client_id: 'public', token_endpoint_auth_method: 'none' }),
+            client({ client_id: 'implicit-basic', client_secret: 's'.repeat(16) }),
+            client({
+              client_id: 'post',
+              client_secret: 's'.repeat(16),
+              token_endpoint_auth_method: 'client_secret_post',
+            }),
+          ],
+        }),
+      ).toEqual([]);
+    });
+
+    it('names every problem of every client by index', () => {
+      expect(
+        validateClientRegistrationOptions({
+          clients: [
+            client({ client_id: '' }),
+            client({ client_id: 'twice' }),
+            client({ client_id: 'twice' }),
+            client({ client_id: 'no-uris', redirect_uris: [] }),
+            client({
+              client_id: 'jwt',
+              token_endpoint_auth_method: 'private_key_jwt' as never,
+            }),
+            client({
+              client_id: 'public-with-secret',
+              token_endpoint_auth_method: 'none',
+              client_secret: 's'.repeat(16),
+            }),
+            client({
+              client_id: 'basic-no-secret',
+              token_endpoint_auth_method: 'client_secret_basic',
+            }),
+            client({ client_id: 'short', client_secret: 'short' }),
+          ],
+        }),
+      ).toEqual([
+        'clients[0].client_id is required',
+        'clients[2].client_id "twice" is configured twice',
+        'clients[3].redirect_uris must list at least one URI',
+        'clients[4].token_endpoint_auth_method must be none, client_secret_basic or client_secret_post',
+        'clients[5] is public (token_endpoint_auth_method none) but has a client_secret',
+        'clients[6] uses client_secret_basic but has no client_secret',
+        'clients[7].client_secret must be at least 16 characters',
+      ]);
+    });
+  });
+});
