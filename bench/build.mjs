@@ -12,6 +12,10 @@ const out = join(root, 'dist', 'bench');
 const sources = ['apps/sample-mcp-server/src', 'libs/mcp-auth/src', 'bench'];
 const skip = /\.(spec|e2e-spec|spec-helper)\.ts$|\.d\.ts$/;
 
+/**
+ * @param {string} dir
+ * @returns {AsyncGenerator<string>}
+ */
 async function* walk(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);

@@ -169,10 +169,6 @@ export async function startApp(options: StartOptions): Promise<AppProcess> {
   };
 }
 
-/**
- * The bench app (the sample's AppModule plus BenchController) on the database at
- * `databaseUrl`, its issuer its own origin; `env` adds to (or overrides) its environment.
- */
 /** Production refuses the sample's public defaults; nobody signs in during a run. */
 export function productionSecrets(): Record<string, string> {
   return {
@@ -182,6 +178,10 @@ export function productionSecrets(): Record<string, string> {
   };
 }
 
+/**
+ * The bench app (the sample's AppModule plus BenchController) on the database at
+ * `databaseUrl`, its issuer its own origin; `env` adds to (or overrides) its environment.
+ */
 export async function startBenchAppOn(
   name: string,
   databaseUrl: string,

@@ -1,4 +1,6 @@
-import { median, type RunResult } from './load';
+import { median, runLoad, type RunResult } from './load';
+import type { ScenarioReport } from './report';
+import type { SharedApp } from './shared-app';
 
 /** Settings of the whole run, from the environment. */
 export const SETTINGS = {
@@ -14,6 +16,23 @@ export const SETTINGS = {
   /** Requests of each token-endpoint run (each consumes one pre-minted credential). */
   tokenRequests: Number(process.env.BENCH_TOKEN_REQUESTS ?? 4000),
 };
+
+interface ScenarioInfo {
+  /** Its number in the report ('1', '6b', …). */
+  id: string;
+  /** Its name on the command line, also the file name: bench/scenarios/<name>.scenario.ts. */
+  name: string;
+  /** Logged when it starts. */
+  description: string;
+}
+
+/**
+ * One scenario of `npm run bench`. Those with `sharedApp` run against the bench app that the
+ * runner starts once for all of them (bench/lib/shared-app.ts) and stops after the last.
+ */
+export type Scenario =
+  | (ScenarioInfo & { sharedApp: true; run(shared: SharedApp): Promise<ScenarioReport> })
+  | (ScenarioInfo & { sharedApp?: false; run(): Promise<ScenarioReport> });
 
 export interface Variant {
   label: string;
@@ -85,6 +104,19 @@ export async function alternate(
     dbTransactionsPer1k: median(runs[i].map((r) => r.dbTransactionsPer1k)),
     ratio: i === 0 ? undefined : median(runs[i].map((r, round) => r.rps / runs[0][round].rps)),
   }));
+}
+
+/** A timed run, plus a shorter unrecorded one for warm-up. */
+export function timed(
+  label: string,
+  spec: Parameters<typeof runLoad>[0],
+  duration = SETTINGS.duration,
+): Variant {
+  return {
+    label,
+    run: () => runLoad({ ...spec, duration }),
+    warmup: () => runLoad({ ...spec, duration: SETTINGS.warmup }),
+  };
 }
 
 export function log(message: string): void {

@@ -8,10 +8,10 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median } from './lib/load';
-import { freePort, ROOT, rssOf } from './lib/processes';
-import type { ScenarioReport } from './lib/report';
-import { log, SETTINGS } from './lib/scenario';
+import { median } from '../lib/load';
+import { freePort, ROOT, rssOf } from '../lib/processes';
+import type { ScenarioReport } from '../lib/report';
+import { log, SETTINGS, type Scenario } from '../lib/scenario';
 
 interface Start {
   ms: number;
@@ -73,7 +73,7 @@ async function npmStart(label: string, dataDir: string): Promise<Start> {
   }
 }
 
-export async function npmStartScenario(): Promise<ScenarioReport> {
+async function run(): Promise<ScenarioReport> {
   const first: Start[] = [];
   const restart: Start[] = [];
   for (let round = 0; round < SETTINGS.longRounds; round += 1) {
@@ -111,3 +111,10 @@ export async function npmStartScenario(): Promise<ScenarioReport> {
     },
   };
 }
+
+export const npmStartScenario: Scenario = {
+  id: '6b',
+  name: 'npm-start',
+  description: '`npm start`, first start and restart',
+  run,
+};

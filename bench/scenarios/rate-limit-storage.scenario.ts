@@ -4,13 +4,20 @@
  * runs in its own app process on its own database.
  */
 import Redis from 'ioredis';
-import { BENCH_CLIENT_HEADER, type BenchRateLimitStorage } from './apps/bench-rate-limit';
-import { backendPids, dropDatabase, freshDatabase } from './lib/database';
-import { FORM_HEADERS, mintRefreshBodies, registerClient } from './lib/fixtures';
-import { runLoad } from './lib/load';
-import { startBenchAppOn, type AppProcess } from './lib/processes';
-import type { ScenarioReport } from './lib/report';
-import { alternate, log, SETTINGS, type Variant, type VariantSummary } from './lib/scenario';
+import { BENCH_CLIENT_HEADER, type BenchRateLimitStorage } from '../apps/bench-rate-limit';
+import { backendPids, dropDatabase, freshDatabase } from '../lib/database';
+import { FORM_HEADERS, mintRefreshBodies, registerClient } from '../lib/fixtures';
+import { runLoad } from '../lib/load';
+import { startBenchAppOn, type AppProcess } from '../lib/processes';
+import type { ScenarioReport } from '../lib/report';
+import {
+  alternate,
+  log,
+  SETTINGS,
+  type Scenario,
+  type Variant,
+  type VariantSummary,
+} from '../lib/scenario';
 
 /** Each app its own database, so its Postgres backends are exactly the ones it uses. */
 const database = (variant: StorageVariant): string =>
@@ -69,7 +76,7 @@ function costNotes(summaries: VariantSummary[]): string[] {
   ];
 }
 
-export async function rateLimitStorageScenario(): Promise<ScenarioReport> {
+async function run(): Promise<ScenarioReport> {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const redisPid = await redisServerPid(redisUrl);
   const variants = VARIANTS.filter((v) => v.storage !== 'redis' || redisPid !== undefined);
@@ -143,3 +150,10 @@ export async function rateLimitStorageScenario(): Promise<ScenarioReport> {
     for (const variant of variants) await dropDatabase(database(variant));
   }
 }
+
+export const rateLimitStorageScenario: Scenario = {
+  id: '7',
+  name: 'rate-limit-storage',
+  description: 'rate-limit storage on the token endpoint, memory vs PostgreSQL vs Redis',
+  run,
+};
