@@ -7,6 +7,7 @@ import { TestBrowser } from '../support/browser';
 import { freePort } from '../support/test-app';
 import { childNpmEnvironment, run, startChild, type RunningChild } from './support/child-process';
 import { HeadlessOAuthProvider, recordingFetch, type Exchange } from './support/headless-provider';
+import { buildAndPackLibrary } from './support/packed-library';
 import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database';
 
 /**
@@ -210,27 +211,10 @@ describe('Adding McpAuthModule to an existing Nest backend (packed library, READ
   let tarball: string;
 
   it('builds the library (nest build mcp-auth) and packs it; the tarball holds the compiled module and its manifest', async () => {
-    await timed('nest build mcp-auth', () =>
-      run(
-        process.execPath,
-        [join(WORKSPACE, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', 'mcp-auth'],
-        {
-          cwd: WORKSPACE,
-          timeoutMs: 180_000,
-        },
-      ),
-    );
-    const { stdout } = await timed('npm pack', () =>
-      run('npm', ['pack', '--pack-destination', project, '--loglevel=error'], {
-        cwd: join(WORKSPACE, 'libs/mcp-auth'),
-        env: childNpmEnvironment(),
-        timeoutMs: 60_000,
-      }),
-    );
-    tarball = join(project, stdout.trim().split('\n').at(-1) as string);
+    const packed = await buildAndPackLibrary(project, timed);
+    tarball = packed.tarball;
     expect(tarball).toMatch(/nestjs-mcp-auth-\d+\.\d+\.\d+\.tgz$/);
-    const { stdout: listing } = await run('tar', ['-tzf', tarball], { timeoutMs: 30_000 });
-    const files = listing.split('\n');
+    const { files } = packed;
     expect(files).toEqual(
       expect.arrayContaining([
         'package/package.json',
