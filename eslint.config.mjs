@@ -17,13 +17,15 @@ const OUTSIDE_SRC =
  * - all library code: nothing outside `src/`;
  * - `oauth/`: nothing from the rest of `src/`;
  * - `storage/`: only `oauth/`;
- * - `tokens/`: not `authorization-server/`, `resource-server/`, `abuse/`, `lifecycle/`;
- * - `resource-server/`: not `authorization-server/`, and only the storage contracts (not
- *   `storage/typeorm/`);
+ * - `tokens/`: not `authorization-server/`, `resource-server/`, `abuse/`, `lifecycle/`, nor
+ *   the module root (the files of `src/` itself);
+ * - `resource-server/`: not `authorization-server/`, `abuse/`, `lifecycle/`, `database/`, the
+ *   module root, and only the storage contracts (not `storage/typeorm/`): it is published
+ *   alone as the `resource-server` entry;
  * - `http/`: only `oauth/`;
  * - `abuse/`: not `authorization-server/` or `resource-server/`.
  */
-function layer(folder, { allowed, forbidden, message }) {
+function layer(folder, { allowed, forbidden, root, message }) {
   const blocks = [];
   for (let depth = 1; depth <= 5; depth += 1) {
     const up = `(\\.\\./){${depth}}`;
@@ -39,6 +41,10 @@ function layer(folder, { allowed, forbidden, message }) {
     }
     if (forbidden) {
       patterns.push({ regex: `^${up}(${forbidden.join('|')})(/|$)`, message });
+    }
+    if (root === false) {
+      // A file of src/ itself (the module, its options and wiring): no folder in the path.
+      patterns.push({ regex: `^${up}[^./][^/]*$`, message });
     }
     blocks.push({
       files: [`${SRC}/${folder}/${'*/'.repeat(depth - 1)}*.ts`],
@@ -100,13 +106,15 @@ export default tseslint.config(
   }),
   ...layer('tokens', {
     forbidden: ['authorization-server', 'resource-server', 'abuse', 'lifecycle'],
+    root: false,
     message:
-      'tokens/ must not import authorization-server/, resource-server/, abuse/ or lifecycle/.',
+      'tokens/ must not import authorization-server/, resource-server/, abuse/, lifecycle/ or the module root.',
   }),
   ...layer('resource-server', {
-    forbidden: ['authorization-server', 'storage/typeorm'],
+    forbidden: ['authorization-server', 'storage/typeorm', 'abuse', 'lifecycle', 'database'],
+    root: false,
     message:
-      'resource-server/ must not import authorization-server/, nor storage/typeorm/ (use the storage contracts).',
+      'resource-server/ stands alone (the resource-server entry): not authorization-server/, abuse/, lifecycle/, database/, storage/typeorm/ or the module root.',
   }),
   ...layer('http', {
     allowed: ['oauth'],

@@ -24,9 +24,15 @@ export {
 } from './authorization-server/authorization/mcp-authorization.service';
 
 // Services a host calls: mint tokens, rotate keys
-export { AccessTokenIssuer } from './tokens/access-token.issuer';
+export {
+  AccessTokenIssuer,
+  type AccessTokenIssuerConfig,
+  type AccessTokenRequest,
+  type IssuedAccessToken,
+} from './tokens/access-token.issuer';
 export type { AccessTokenClaims } from './tokens/access-token-claims.interface';
 export { SigningKeyService } from './tokens/signing-key.service';
+export type { ActiveSigningKey, SigningKeyConfig } from './tokens/signing-key.config';
 
 // Storage contracts, the PostgreSQL schema and a DataSource for it
 export * from './storage/authorization-code-store.interface';
@@ -40,5 +46,11 @@ export { MCP_AUTH_MIGRATIONS } from './storage/typeorm/migrations';
 export * from './database/data-source.factory';
 
 // Errors and helpers
-export { OAuthError, type OAuthErrorBody, type OAuthErrorCode } from './oauth/oauth-error';
+export {
+  OAuthError,
+  type OAuthErrorBody,
+  type OAuthErrorCode,
+  type OAuthErrorOptions,
+} from './oauth/oauth-error';
+export type { PromptValue } from './oauth/prompt';
 export { validateIssuer } from './oauth/issuer';

@@ -1,4 +1,8 @@
-import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
+import {
+  type ConfigurableModuleAsyncOptions,
+  ConfigurableModuleBuilder,
+  type Provider,
+} from '@nestjs/common';
 import type { McpAuthModuleOptions } from './mcp-auth-options.interface';
 
 /** Settings that shape the module itself, so they must be known before any factory runs. */
@@ -11,21 +15,21 @@ export interface McpAuthModuleExtras {
   extraProviders?: Provider[];
 }
 
-export const {
-  ConfigurableModuleClass,
-  MODULE_OPTIONS_TOKEN: MCP_AUTH_MODULE_OPTIONS,
-  OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<McpAuthModuleOptions>({ moduleName: 'McpAuth' })
-  .setClassMethodName('forRoot')
-  .setFactoryMethodName('createMcpAuthOptions')
-  .setExtras<McpAuthModuleExtras>(
-    { isGlobal: false, dataSource: undefined, extraProviders: [] },
-    (definition, extras) => ({ ...definition, global: extras.isGlobal }),
-  )
-  .build();
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: MCP_AUTH_MODULE_OPTIONS } =
+  new ConfigurableModuleBuilder<McpAuthModuleOptions>({ moduleName: 'McpAuth' })
+    .setClassMethodName('forRoot')
+    .setFactoryMethodName('createMcpAuthOptions')
+    .setExtras<McpAuthModuleExtras>(
+      { isGlobal: false, dataSource: undefined, extraProviders: [] },
+      (definition, extras) => ({ ...definition, global: extras.isGlobal }),
+    )
+    .build();
 
 /** Options of `McpAuthModule.forRoot()`, extras included. @publicApi */
-export type McpAuthModuleForRootOptions = typeof OPTIONS_TYPE;
+export type McpAuthModuleForRootOptions = McpAuthModuleOptions & McpAuthModuleExtras;
 /** Options of `McpAuthModule.forRootAsync()`. @publicApi */
-export type McpAuthModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
+export type McpAuthModuleAsyncOptions = ConfigurableModuleAsyncOptions<
+  McpAuthModuleOptions,
+  'createMcpAuthOptions'
+> &
+  McpAuthModuleExtras;

@@ -4,9 +4,9 @@ import { OAuthError } from './oauth-error';
  * The `prompt` values this server honours (OIDC Core §3.1.2.1), as advertised in
  * `prompt_values_supported`. `select_account` is not among them: there is no account chooser.
  */
-export const PROMPT_VALUES_SUPPORTED = ['none', 'login', 'consent'] as const;
+export type PromptValue = 'none' | 'login' | 'consent';
 
-export type PromptValue = (typeof PROMPT_VALUES_SUPPORTED)[number];
+export const PROMPT_VALUES_SUPPORTED: readonly PromptValue[] = ['none', 'login', 'consent'];
 
 const SUPPORTED: ReadonlySet<string> = new Set(PROMPT_VALUES_SUPPORTED);
 

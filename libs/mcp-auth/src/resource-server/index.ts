@@ -15,7 +15,7 @@ export type {
   ResourceServerSettings,
   ResourceServerVerifierOptions,
 } from './resource-server-options.interface';
-export type { ScopeHierarchyDefinition } from './scope-hierarchy';
+export type { ScopeHierarchy, ScopeHierarchyDefinition } from './scope-hierarchy';
 
 // Guard, decorators, scope checks inside MCP handlers
 export { BearerGuard } from './bearer.guard';
@@ -42,4 +42,7 @@ export {
   BearerChallengeException,
   type BearerChallengeBody,
   type ChallengeScope,
+  type HeaderTarget,
 } from './bearer-challenge.exception';
+export type { BearerRefusal } from './bearer-refusal';
+export type { BearerErrorCode } from './www-authenticate';

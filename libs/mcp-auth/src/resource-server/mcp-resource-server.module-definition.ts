@@ -1,4 +1,4 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { type ConfigurableModuleAsyncOptions, ConfigurableModuleBuilder } from '@nestjs/common';
 import type {
   ResourceServerModuleExtras,
   ResourceServerModuleOptions,
@@ -7,8 +7,6 @@ import type {
 export const {
   ConfigurableModuleClass: McpResourceServerModuleClass,
   MODULE_OPTIONS_TOKEN: RESOURCE_SERVER_MODULE_OPTIONS,
-  OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<ResourceServerModuleOptions>({
   moduleName: 'McpResourceServer',
 })
@@ -21,6 +19,11 @@ export const {
   .build();
 
 /** Options of `McpResourceServerModule.forRoot()`, extras included. @publicApi */
-export type ResourceServerModuleForRootOptions = typeof OPTIONS_TYPE;
+export type ResourceServerModuleForRootOptions = ResourceServerModuleOptions &
+  ResourceServerModuleExtras;
 /** Options of `McpResourceServerModule.forRootAsync()`. @publicApi */
-export type ResourceServerModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
+export type ResourceServerModuleAsyncOptions = ConfigurableModuleAsyncOptions<
+  ResourceServerModuleOptions,
+  'createResourceServerOptions'
+> &
+  ResourceServerModuleExtras;

@@ -37,13 +37,16 @@ const RESOURCE_SERVER_ROUTES = Symbol('McpResourceServer:Routes');
  * @publicApi
  */
 @Module({})
-export class McpResourceServerModule extends McpResourceServerModuleClass {
-  static override forRoot(options: ResourceServerModuleForRootOptions): DynamicModule {
-    return McpResourceServerModule.assemble(super.forRoot(options), options);
+export class McpResourceServerModule {
+  static forRoot(options: ResourceServerModuleForRootOptions): DynamicModule {
+    return McpResourceServerModule.assemble(McpResourceServerModuleClass.forRoot(options), options);
   }
 
-  static override forRootAsync(options: ResourceServerModuleAsyncOptions): DynamicModule {
-    return McpResourceServerModule.assemble(super.forRootAsync(options), options);
+  static forRootAsync(options: ResourceServerModuleAsyncOptions): DynamicModule {
+    return McpResourceServerModule.assemble(
+      McpResourceServerModuleClass.forRootAsync(options),
+      options,
+    );
   }
 
   private static assemble(base: DynamicModule, extras: ResourceServerModuleExtras): DynamicModule {
@@ -52,6 +55,7 @@ export class McpResourceServerModule extends McpResourceServerModuleClass {
     Public()(metadataController);
     return {
       ...base,
+      module: McpResourceServerModule,
       controllers: [metadataController],
       providers: [
         ...(base.providers ?? []),

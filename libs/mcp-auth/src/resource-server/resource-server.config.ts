@@ -67,7 +67,7 @@ export class ResourceServerConfig {
   /** Longest path first, for prefix matching. */
   private readonly byPathLength: readonly ProtectedResource[];
 
-  constructor(init: ResourceServerConfigInit) {
+  private constructor(init: ResourceServerConfigInit) {
     const problems = validate(init);
     if (problems.length) {
       throw new Error(

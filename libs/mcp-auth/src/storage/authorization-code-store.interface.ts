@@ -34,7 +34,7 @@ export interface CodeBinding {
   resource: string | undefined;
 }
 
-/** Outcome of {@link AuthorizationCodeStore.consume}. */
+/** Outcome of `AuthorizationCodeStore.consume`. */
 export type CodeConsumption =
   | { status: 'consumed'; code: AuthorizationCodeRecord }
   /** Live code, but the request does not match what it is bound to; nothing was changed. */

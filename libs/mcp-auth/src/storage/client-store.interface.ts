@@ -50,5 +50,5 @@ export interface ClientStore {
 
 export const ClientStore = Symbol('McpAuth:ClientStore');
 
-/** Injects the {@link ClientStore}. @publicApi */
+/** Injects the `ClientStore`. @publicApi */
 export const InjectClientStore = (): ParameterDecorator & PropertyDecorator => Inject(ClientStore);

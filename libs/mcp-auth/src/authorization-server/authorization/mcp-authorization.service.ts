@@ -79,7 +79,7 @@ export class InteractionNotFoundError extends Error {
 /**
  * The resource-owner half of the authorization endpoint: holds validated requests while the
  * user signs in and consents, then issues the code. A host with its own login page receives
- * `?interaction=<id>` and finishes with {@link completeAuthorization} or {@link denyAuthorization}.
+ * `?interaction=<id>` and finishes with `completeAuthorization` or `denyAuthorization`.
  * @publicApi
  */
 @Injectable()

@@ -21,7 +21,7 @@ export {
 };
 
 /** Every entity of the module: add these to the host DataSource (or use autoLoadEntities). */
-export const MCP_AUTH_ENTITIES = [
+export const MCP_AUTH_ENTITIES: readonly (new () => object)[] = [
   ClientEntity,
   AuthorizationRequestEntity,
   AuthorizationCodeEntity,
@@ -31,4 +31,4 @@ export const MCP_AUTH_ENTITIES = [
   SigningKeyEntity,
   ConsentEntity,
   RateLimitCounterEntity,
-] as const;
+];

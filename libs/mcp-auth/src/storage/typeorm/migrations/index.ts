@@ -1,3 +1,4 @@
+import type { MigrationInterface } from 'typeorm';
 import { McpAuthInitialSchema1763900000000 } from './1763900000000-initial-schema';
 import { McpAuthAuthorizationRequestPrompt1796422273835 } from './1796422273835-authorization-request-prompt';
 import { McpAuthRateLimits1796422289850 } from './1796422289850-rate-limits';
@@ -12,8 +13,8 @@ export {
  * The module's migrations in order. Listed as classes, not a glob, so the compiler, swc and
  * jest all see the same list, and a host can spread them into its own DataSource.
  */
-export const MCP_AUTH_MIGRATIONS = [
+export const MCP_AUTH_MIGRATIONS: readonly (new () => MigrationInterface)[] = [
   McpAuthInitialSchema1763900000000,
   McpAuthAuthorizationRequestPrompt1796422273835,
   McpAuthRateLimits1796422289850,
-] as const;
+];

@@ -27,7 +27,7 @@ interface CodeRow {
 const COLUMNS = `code_hash, grant_id, client_id, subject, redirect_uri, redirect_uri_provided,
   scopes, resource, code_challenge, code_challenge_method, created_at, expires_at, consumed_at`;
 
-/** {@link AuthorizationCodeStore} on Postgres, scoped to one issuer. */
+/** `AuthorizationCodeStore` on Postgres, scoped to one issuer. */
 export class TypeOrmAuthorizationCodeStore implements AuthorizationCodeStore {
   private readonly sql: SqlRunner;
 

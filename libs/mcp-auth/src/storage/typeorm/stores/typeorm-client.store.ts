@@ -27,7 +27,7 @@ const COLUMNS = `client_id, client_secret_hash, client_secret_expires_at, redire
   token_endpoint_auth_method, grant_types, response_types, application_type, client_name,
   scope, metadata, source, created_at`;
 
-/** {@link ClientStore} on Postgres, scoped to one issuer. */
+/** `ClientStore` on Postgres, scoped to one issuer. */
 export class TypeOrmClientStore implements ClientStore {
   private readonly sql: SqlRunner;
 
