@@ -4,9 +4,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { TestBrowser } from '../support/browser';
+import {
+  InMemoryOAuthClientProvider,
+  recordingFetch,
+  type Exchange,
+} from '../support/oauth-client-provider';
 import { freePort } from '../support/test-app';
 import { childNpmEnvironment, run, startChild, type RunningChild } from './support/child-process';
-import { HeadlessOAuthProvider, recordingFetch, type Exchange } from './support/headless-provider';
 import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database';
 
 /**
@@ -336,7 +340,9 @@ describe('Adding McpAuthModule to an existing Nest backend (packed library, READ
     );
 
     const log: Exchange[] = [];
-    const provider = new HeadlessOAuthProvider(`http://127.0.0.1:${await freePort()}/callback`);
+    const provider = new InMemoryOAuthClientProvider(
+      `http://127.0.0.1:${await freePort()}/callback`,
+    );
     const fetchFn = recordingFetch(log);
     expect(
       await auth(provider, {
