@@ -1,6 +1,7 @@
 import { Controller, Logger, Post, Req, UseGuards } from '@nestjs/common';
 import { generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
+import { McpAuthModule } from '../libs/mcp-auth/src/mcp-auth.module';
 import {
   AccessTokenVerifier,
   type VerifiedAccessToken,
@@ -24,11 +25,11 @@ import {
 } from './support/oidc-provider-server';
 import {
   createExternalResourceServerApp,
-  createResourceServerTestApp,
-  forResourceServerAsync,
+  createTestApp,
+  TEST_RESOURCE_SERVER,
   type PlainTestApp,
-} from './support/resource-server-test-app';
-import { TEST_RESOURCE_SERVER, type TestApp } from './support/test-app';
+  type TestApp,
+} from './support/test-app';
 
 @Controller()
 @UseGuards(BearerGuard)
@@ -274,7 +275,7 @@ describe('McpAuthModule.forResourceServer against a second instance of our own A
 
   beforeAll(async () => {
     // Our AS on its own port; the RS apps run on other ports with no database at all.
-    as = await createResourceServerTestApp();
+    as = await createTestApp();
     // The AS's designated resource server: the only kind of client it lets introspect.
     rsClient = TEST_RESOURCE_SERVER;
     app = await registerClient(as, 'none');
@@ -345,7 +346,7 @@ describe('McpAuthModule.forResourceServer variants', () => {
   it('forResourceServerAsync builds its options in a factory', async () => {
     const rs = await createExternalResourceServerApp(
       (origin) =>
-        forResourceServerAsync({
+        McpAuthModule.forResourceServerAsync({
           useFactory: async () => ({
             resources: [{ uri: `${origin}/mcp`, scopes: ['mcp:tools'] }],
             authorizationServers: ['https://idp.example.com'],
