@@ -30,7 +30,7 @@ import { InMemoryOAuthClientProvider } from './support/oauth-client-provider';
 import { createTestApp, freePort, TEST_RESOURCE_SERVER, type TestApp } from './support/test-app';
 
 /**
- * Issue 3, the happy path, driven by the official MCP TypeScript SDK client (v1.32) exactly as
+ * The happy path, driven by the official MCP TypeScript SDK client (v1.32) exactly as
  * an MCP client would drive it: discovery, dynamic registration, the authorization request
  * (the person is played by TestBrowser), code exchange, refresh with rotation, revocation and
  * introspection. Every access token we receive is checked with plain `jose` against the

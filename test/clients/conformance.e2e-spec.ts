@@ -16,7 +16,7 @@ import {
 import { DEMO_USER, startSampleApp, type SampleApp } from './support/sample-app';
 
 /**
- * Issue 5, proof 2: the official MCP conformance suite (@modelcontextprotocol/conformance,
+ * Client proof 2: the official MCP conformance suite (@modelcontextprotocol/conformance,
  * pinned in support/node22-tools.ts, run by a Node 22 from the npm registry) against the
  * sample server.
  *

@@ -14,7 +14,7 @@ import { childNpmEnvironment, run, startChild, type RunningChild } from './suppo
 import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database';
 
 /**
- * Issue 5, proof 5: adding the module to an existing Nest backend, from the README alone.
+ * Client proof 5: adding the module to an existing Nest backend, from the README alone.
  * The library is built (`nest build mcp-auth`) and packed (`npm pack`) like a release; a
  * minimal Nest app (what `nest new` gives, trimmed) is written in a temp folder outside the
  * workspace, so nothing resolves from the workspace's node_modules; it installs the tarball

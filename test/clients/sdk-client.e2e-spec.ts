@@ -14,7 +14,7 @@ import { freePort } from '../support/test-app';
 import { DEMO_SUBJECT, DEMO_USER, startSampleApp, type SampleApp } from './support/sample-app';
 
 /**
- * Issue 5, proof 1: the official MCP TypeScript SDK client (v1.32) — `Client` over
+ * Client proof 1: the official MCP TypeScript SDK client (v1.32) — `Client` over
  * `StreamableHTTPClientTransport` with an `authProvider` — against the real sample server,
  * given nothing but the MCP URL. The SDK finds everything itself (401 → protected resource
  * metadata → authorization server metadata → dynamic registration); the test only plays the
