@@ -1,6 +1,7 @@
 import { Controller, Logger, Post, Req, UseGuards } from '@nestjs/common';
 import { generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
+import { McpResourceServerModule } from '@app/mcp-auth';
 import {
   AccessTokenVerifier,
   type VerifiedAccessToken,
@@ -24,11 +25,11 @@ import {
 } from './support/oidc-provider-server';
 import {
   createExternalResourceServerApp,
-  createResourceServerTestApp,
-  forResourceServerAsync,
+  createTestApp,
+  TEST_RESOURCE_SERVER,
   type PlainTestApp,
-} from './support/resource-server-test-app';
-import { TEST_RESOURCE_SERVER, type TestApp } from './support/test-app';
+  type TestApp,
+} from './support/test-app';
 
 @Controller()
 @UseGuards(BearerGuard)
@@ -53,7 +54,7 @@ const call = (app: PlainTestApp, token?: string, path = '/mcp') => {
   return token === undefined ? req : req.set('Authorization', `Bearer ${token}`);
 };
 
-describe('McpAuthModule.forResourceServer against node-oidc-provider', () => {
+describe('McpResourceServerModule against node-oidc-provider', () => {
   let idp: ExternalAuthorizationServer;
   let rs: PlainTestApp;
   let introspecting: PlainTestApp;
@@ -237,7 +238,7 @@ describe('McpAuthModule.forResourceServer against node-oidc-provider', () => {
   });
 });
 
-describe('McpAuthModule.forResourceServer and a key rotation at the identity provider', () => {
+describe('McpResourceServerModule and a key rotation at the identity provider', () => {
   it('picks up the new key on the first token that uses it', async () => {
     let idp = await startOidcProvider({ kid: 'before-rotation' });
     const rs = await createExternalResourceServerApp(
@@ -265,7 +266,7 @@ describe('McpAuthModule.forResourceServer and a key rotation at the identity pro
   });
 });
 
-describe('McpAuthModule.forResourceServer against a second instance of our own AS', () => {
+describe('McpResourceServerModule against a second instance of our own AS', () => {
   let as: TestApp;
   let jwksRs: PlainTestApp;
   let introspectionRs: PlainTestApp;
@@ -274,7 +275,7 @@ describe('McpAuthModule.forResourceServer against a second instance of our own A
 
   beforeAll(async () => {
     // Our AS on its own port; the RS apps run on other ports with no database at all.
-    as = await createResourceServerTestApp();
+    as = await createTestApp();
     // The AS's designated resource server: the only kind of client it lets introspect.
     rsClient = TEST_RESOURCE_SERVER;
     app = await registerClient(as, 'none');
@@ -339,13 +340,13 @@ describe('McpAuthModule.forResourceServer against a second instance of our own A
   });
 });
 
-describe('McpAuthModule.forResourceServer variants', () => {
+describe('McpResourceServerModule variants', () => {
   const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 
-  it('forResourceServerAsync builds its options in a factory', async () => {
+  it('forRootAsync builds its options in a factory', async () => {
     const rs = await createExternalResourceServerApp(
       (origin) =>
-        forResourceServerAsync({
+        McpResourceServerModule.forRootAsync({
           useFactory: async () => ({
             resources: [{ uri: `${origin}/mcp`, scopes: ['mcp:tools'] }],
             authorizationServers: ['https://idp.example.com'],

@@ -10,8 +10,7 @@ import { BearerGuard } from '../libs/mcp-auth/src/resource-server/bearer.guard';
 import { BearerStrategy } from '../libs/mcp-auth/src/resource-server/bearer.strategy';
 import { RequiredScopes } from '../libs/mcp-auth/src/resource-server/decorators/required-scopes.decorator';
 import { AccessTokenIssuer } from '../libs/mcp-auth/src/tokens/access-token.issuer';
-import { createResourceServerTestApp } from './support/resource-server-test-app';
-import type { TestApp } from './support/test-app';
+import { createTestApp, type TestApp } from './support/test-app';
 
 /** Known to the host when it writes its guards: it configures the name. */
 const OUR_STRATEGY = 'mcp-bearer-passport-e2e';
@@ -61,7 +60,7 @@ describe('BearerGuard through Passport', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createResourceServerTestApp({
+    t = await createTestApp({
       resourceServer: { strategyName: OUR_STRATEGY },
       module: { controllers: [PassportRoutesController], providers: [HostTokenStrategy] },
     });

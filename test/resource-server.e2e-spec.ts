@@ -30,8 +30,7 @@ import {
 import { AccessTokenIssuer } from '../libs/mcp-auth/src/tokens/access-token.issuer';
 import { SigningKeyService } from '../libs/mcp-auth/src/tokens/signing-key.service';
 import { postForm, redeemCode, registerClient, seedCode } from './support/token-endpoints';
-import { createResourceServerTestApp } from './support/resource-server-test-app';
-import type { TestApp } from './support/test-app';
+import { createTestApp, type TestApp } from './support/test-app';
 import { itOnPostgres } from './support/skip';
 
 /** The MCP endpoint of the tests: class scope plus method scopes, per-operation checks. */
@@ -77,7 +76,7 @@ describe('BearerGuard with our own authorization server (RS-1..RS-10)', () => {
   let prmUrl: string;
 
   beforeAll(async () => {
-    t = await createResourceServerTestApp({
+    t = await createTestApp({
       auth: () => ({
         resources: [
           { path: '/mcp', scopes: ['mcp:tools', 'mcp:resources', 'mcp:admin'] },
@@ -576,8 +575,8 @@ describe('BearerGuard with our own authorization server (RS-1..RS-10)', () => {
 
 describe('BearerGuard and signing-key rotation', () => {
   it('picks up a key rotated by another instance on the same database, without a restart', async () => {
-    const t = await createResourceServerTestApp({ module: { controllers: [McpTestController] } });
-    const other = await createResourceServerTestApp({ db: t.db, auth: () => ({ issuer: t.url }) });
+    const t = await createTestApp({ module: { controllers: [McpTestController] } });
+    const other = await createTestApp({ db: t.db, auth: () => ({ issuer: t.url }) });
     try {
       const before = t.app.get(SigningKeyService).getSigningKey().kid;
       await other.app.get(SigningKeyService).rotate();
@@ -627,7 +626,7 @@ describe('BearerGuard as a global guard (APP_GUARD) with @Public()', () => {
 
   let t: TestApp;
   beforeAll(async () => {
-    t = await createResourceServerTestApp({
+    t = await createTestApp({
       module: {
         controllers: [MixedController, OpenController],
         providers: [{ provide: APP_GUARD, useExisting: BearerGuard }],

@@ -6,7 +6,6 @@ import {
   refreshAuthorization,
   registerClient,
   startAuthorization,
-  type OAuthClientProvider,
   type OAuthDiscoveryState,
 } from '@modelcontextprotocol/sdk/client/auth.js';
 import {
@@ -27,10 +26,11 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { parseForm, TestBrowser } from './support/browser';
+import { InMemoryOAuthClientProvider } from './support/oauth-client-provider';
 import { createTestApp, freePort, TEST_RESOURCE_SERVER, type TestApp } from './support/test-app';
 
 /**
- * Issue 3, the happy path, driven by the official MCP TypeScript SDK client (v1.32) exactly as
+ * The happy path, driven by the official MCP TypeScript SDK client (v1.32) exactly as
  * an MCP client would drive it: discovery, dynamic registration, the authorization request
  * (the person is played by TestBrowser), code exchange, refresh with rotation, revocation and
  * introspection. Every access token we receive is checked with plain `jose` against the
@@ -549,65 +549,18 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
   });
 
   describe('auth() orchestration from the MCP server URL', () => {
-    /** An OAuthClientProvider that keeps everything in memory and records the redirect. */
-    class RecordingProvider implements OAuthClientProvider {
-      authorizationUrl: URL | undefined;
-      discovery: OAuthDiscoveryState | undefined;
-      private client: OAuthClientInformationMixed | undefined;
-      private saved: OAuthTokens | undefined;
-      private verifier: string | undefined;
-      readonly stateValue = randomState();
-      /** SEP-991 / CIMD: the URL-based client_id the client would like to use. */
-      clientMetadataUrl: string | undefined;
+    /** What this client registers: a public client that also asks for offline access. */
+    const providerFor = (redirectUrl: string) =>
+      new InMemoryOAuthClientProvider(redirectUrl, {
+        metadata: { client_name: 'SDK auth() client', scope: 'mcp:tools offline_access' },
+      });
 
-      constructor(readonly redirectUrl: string) {}
-
-      get clientMetadata(): OAuthClientMetadata {
-        return {
-          client_name: 'SDK auth() client',
-          redirect_uris: [this.redirectUrl],
-          grant_types: ['authorization_code', 'refresh_token'],
-          response_types: ['code'],
-          token_endpoint_auth_method: 'none',
-          scope: 'mcp:tools offline_access',
-        };
-      }
-      state(): string {
-        return this.stateValue;
-      }
-      clientInformation(): OAuthClientInformationMixed | undefined {
-        return this.client;
-      }
-      saveClientInformation(info: OAuthClientInformationMixed): void {
-        this.client = info;
-      }
-      tokens(): OAuthTokens | undefined {
-        return this.saved;
-      }
-      saveTokens(tokens: OAuthTokens): void {
-        this.saved = tokens;
-      }
-      redirectToAuthorization(url: URL): void {
-        this.authorizationUrl = url;
-      }
-      saveCodeVerifier(verifier: string): void {
-        this.verifier = verifier;
-      }
-      codeVerifier(): string {
-        if (!this.verifier) throw new Error('no code verifier saved');
-        return this.verifier;
-      }
-      saveDiscoveryState(state: OAuthDiscoveryState): void {
-        this.discovery = state;
-      }
-    }
-
-    let provider: RecordingProvider;
+    let provider: InMemoryOAuthClientProvider;
     const sent: SentRequest[] = [];
     const fetchFn = recordingFetch(sent);
 
     beforeAll(async () => {
-      provider = new RecordingProvider(`http://127.0.0.1:${await freePort()}/callback`);
+      provider = providerFor(`http://127.0.0.1:${await freePort()}/callback`);
     });
 
     /**
@@ -619,12 +572,12 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
     it('AS-2/AS-3/AS-9/AS-13/AS-15: auth() discovers the AS from <issuer>/mcp (PRM, or the 2025-03-26 origin fallback), registers and redirects', async () => {
       expect(await auth(provider, { serverUrl: mcpUrl, fetchFn })).toBe('REDIRECT');
 
-      const discovery = provider.discovery as OAuthDiscoveryState;
+      const discovery = provider.discoveryState() as OAuthDiscoveryState;
       expect(discovery.authorizationServerMetadata?.issuer).toBe(issuer);
       const url = provider.authorizationUrl as URL;
       expect(url.origin + url.pathname).toBe(metadata.authorization_endpoint);
       expect(url.searchParams.get('code_challenge_method')).toBe('S256');
-      expect(url.searchParams.get('state')).toBe(provider.stateValue);
+      expect(url.searchParams.get('state')).toBe(provider.lastState);
       if (discovery.resourceMetadata) {
         // 2025-06-18+ path: PRM names us and the resource is sent (AS-15).
         expect(discovery.resourceMetadata.authorization_servers).toEqual([issuer]);
@@ -648,7 +601,7 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
         (provider.authorizationUrl as URL).toString(),
       );
       expect(single(redirect, 'iss')).toBe(issuer);
-      expect(single(redirect, 'state')).toBe(provider.stateValue);
+      expect(single(redirect, 'state')).toBe(provider.lastState);
       const code = single(redirect, 'code');
 
       expect(await auth(provider, { serverUrl: mcpUrl, authorizationCode: code, fetchFn })).toBe(
@@ -665,10 +618,10 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
 
     it('AS-23: auth() again with a stored refresh token refreshes (rotating it) instead of redirecting', async () => {
       const before = provider.tokens() as OAuthTokens;
-      provider.authorizationUrl = undefined;
+      const opened = provider.authorizationUrls.length;
 
       expect(await auth(provider, { serverUrl: mcpUrl, fetchFn })).toBe('AUTHORIZED');
-      expect(provider.authorizationUrl).toBeUndefined();
+      expect(provider.authorizationUrls).toHaveLength(opened);
       const after = provider.tokens() as OAuthTokens;
       expect(after.refresh_token).not.toBe(before.refresh_token);
       await verifyAccessToken(after.access_token);
@@ -685,7 +638,7 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
     });
 
     it('AS-11 (not built, not advertised): a client with a metadata-document URL falls back to dynamic registration', async () => {
-      const cimdClient = new RecordingProvider(`http://127.0.0.1:${await freePort()}/callback`);
+      const cimdClient = providerFor(`http://127.0.0.1:${await freePort()}/callback`);
       cimdClient.clientMetadataUrl = 'https://client.example.com/oauth/client-metadata.json';
 
       expect(metadata).not.toHaveProperty('client_id_metadata_document_supported');

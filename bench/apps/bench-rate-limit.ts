@@ -1,6 +1,6 @@
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import Redis from 'ioredis';
-import type { RateLimitOptions } from '../../libs/mcp-auth/src/abuse';
+import type { RateLimitOptions } from '@app/mcp-auth';
 
 /** Request header carrying a simulated client address (see {@link benchRateLimit}). */
 export const BENCH_CLIENT_HEADER = 'x-bench-client';

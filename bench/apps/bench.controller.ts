@@ -15,21 +15,21 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { Request, Response } from 'express';
 import {
   AccessTokenIssuer,
-  AuthorizationRequestValidator,
   BearerGuard,
   ClientStore,
-  computeS256Challenge,
   GrantStore,
-  hashSecret,
   McpAuthConfig,
   McpAuthorizationService,
-  randomToken,
   RequiredScopes,
   SigningKeyService,
   type ClientStore as ClientStoreContract,
   type GrantStore as GrantStoreContract,
 } from '@app/mcp-auth';
-// Not in the public barrel: the grant the token endpoint runs, and its form reader.
+// Not in the public API: the pieces the token and authorize endpoints run, measured in-process.
+import { AuthorizationRequestValidator } from '../../libs/mcp-auth/src/authorization-server/authorization/authorization-request.validator';
+import { computeS256Challenge } from '../../libs/mcp-auth/src/oauth/pkce';
+import { randomToken } from '../../libs/mcp-auth/src/tokens/random-token';
+import { hashSecret } from '../../libs/mcp-auth/src/tokens/secret-hash';
 import { FormParameters } from '../../libs/mcp-auth/src/authorization-server/client-authentication/form-parameters';
 import { AuthorizationCodeGrant } from '../../libs/mcp-auth/src/authorization-server/token/authorization-code.grant';
 import {

@@ -1,5 +1,5 @@
 /**
- * Scenario 5's remote-JWKS variant: a resource-server-only app (`McpAuthModule.forResourceServer`
+ * Scenario 5's remote-JWKS variant: a resource-server-only app (`McpResourceServerModule`
  * with the `jwks` verifier) in front of the bench app's authorization server. Keys are fetched
  * once and cached, so a request never leaves the process. No database.
  *
@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { Controller, Get, Module, UseGuards, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { BearerGuard, McpAuthModule, RequiredScopes } from '@app/mcp-auth';
+import { BearerGuard, McpResourceServerModule, RequiredScopes } from '@app/mcp-auth';
 import { installSignalProfiler } from './profiler';
 
 @Controller('bench')
@@ -28,7 +28,7 @@ class ResourceServerBenchModule {
     return {
       module: ResourceServerBenchModule,
       imports: [
-        McpAuthModule.forResourceServer({
+        McpResourceServerModule.forRoot({
           resources: [{ uri: resource, scopes: ['mcp:tools'] }],
           authorizationServers: [issuer],
           verifier: { type: 'jwks' },

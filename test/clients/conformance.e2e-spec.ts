@@ -3,10 +3,10 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestBrowser } from '../support/browser';
+import { InMemoryOAuthClientProvider } from '../support/oauth-client-provider';
 import { freePort } from '../support/test-app';
 import { startBearerProxy } from './support/bearer-proxy';
 import { startChild } from './support/child-process';
-import { HeadlessOAuthProvider } from './support/headless-provider';
 import {
   ensureNode22Tools,
   node22Environment,
@@ -16,7 +16,7 @@ import {
 import { DEMO_USER, startSampleApp, type SampleApp } from './support/sample-app';
 
 /**
- * Issue 5, proof 2: the official MCP conformance suite (@modelcontextprotocol/conformance,
+ * Client proof 2: the official MCP conformance suite (@modelcontextprotocol/conformance,
  * pinned in support/node22-tools.ts, run by a Node 22 from the npm registry) against the
  * sample server.
  *
@@ -168,7 +168,10 @@ describe(`MCP conformance suite ${NODE22_TOOL_VERSIONS.conformance} against the 
 
   it('server: with a bearer token, initialize, ping and tools/list pass; the failures are exactly the features the sample does not have', async () => {
     // A token for the suite, obtained the way any client gets one.
-    const provider = new HeadlessOAuthProvider(`http://127.0.0.1:${await freePort()}/callback`);
+    const provider = new InMemoryOAuthClientProvider(
+      `http://127.0.0.1:${await freePort()}/callback`,
+      { user: DEMO_USER },
+    );
     expect(await auth(provider, { serverUrl: sample.mcpUrl, scope: 'mcp:tools mcp:admin' })).toBe(
       'REDIRECT',
     );

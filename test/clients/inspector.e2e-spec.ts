@@ -14,7 +14,7 @@ import {
 import { DEMO_SUBJECT, DEMO_USER, startSampleApp, type SampleApp } from './support/sample-app';
 
 /**
- * Issue 5, proof 3: MCP Inspector v2's CLI (`mcp-inspector --cli --transport http`, pinned in
+ * Client proof 3: MCP Inspector v2's CLI (`mcp-inspector --cli --transport http`, pinned in
  * support/node22-tools.ts, on a Node 22 from the npm registry) completes the OAuth flow
  * headless against the sample server and lists tools; `--use-stored-auth` then refreshes.
  *

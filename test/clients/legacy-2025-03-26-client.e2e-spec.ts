@@ -4,7 +4,7 @@ import { freePort } from '../support/test-app';
 import { DEMO_SUBJECT, DEMO_USER, startSampleApp, type SampleApp } from './support/sample-app';
 
 /**
- * Issue 5, proof 4: a client written to the 2025-03-26 revision, with plain fetch. It knows
+ * Client proof 4: a client written to the 2025-03-26 revision, with plain fetch. It knows
  * nothing of protected resource metadata (RFC 9728) or resource indicators (RFC 8707): it
  * reads RFC 8414 metadata at the MCP server's origin, registers, authorizes without
  * `resource`, exchanges the code and calls the MCP endpoint (spec digest §4.1, AS-2/AS-3,

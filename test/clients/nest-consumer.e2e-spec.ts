@@ -4,14 +4,18 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { TestBrowser } from '../support/browser';
+import {
+  InMemoryOAuthClientProvider,
+  recordingFetch,
+  type Exchange,
+} from '../support/oauth-client-provider';
 import { freePort } from '../support/test-app';
 import { childNpmEnvironment, run, startChild, type RunningChild } from './support/child-process';
-import { HeadlessOAuthProvider, recordingFetch, type Exchange } from './support/headless-provider';
 import { buildAndPackLibrary } from './support/packed-library';
 import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database';
 
 /**
- * Issue 5, proof 5: adding the module to an existing Nest backend, from the README alone.
+ * Client proof 5: adding the module to an existing Nest backend, from the README alone.
  * The library is built (`nest build mcp-auth`) and packed (`npm pack`) like a release; a
  * minimal Nest app (what `nest new` gives, trimmed) is written in a temp folder outside the
  * workspace, so nothing resolves from the workspace's node_modules; it installs the tarball
@@ -28,6 +32,7 @@ const WORKSPACE = resolve(__dirname, '../..');
 /** The consumer's dependencies, at the ranges of the workspace's package.json. */
 const CONSUMER_DEPENDENCIES = [
   '@nestjs/common',
+  '@nestjs/throttler',
   '@nestjs/core',
   '@nestjs/platform-express',
   '@nestjs/config',
@@ -266,7 +271,7 @@ describe('Adding McpAuthModule to an existing Nest backend (packed library, READ
     );
     const installed = await readdir(join(project, 'node_modules/nestjs-mcp-auth/dist'));
     expect(installed).toContain('index.js');
-    // Peers the library needs at run time arrive with it (npm installs peer dependencies).
+    // The README's peers for the authorization server (optional peers: npm adds none itself).
     await expect(
       readFile(join(project, 'node_modules/@nestjs/throttler/package.json'), 'utf8'),
     ).resolves.toContain('"name": "@nestjs/throttler"');
@@ -320,7 +325,9 @@ describe('Adding McpAuthModule to an existing Nest backend (packed library, READ
     );
 
     const log: Exchange[] = [];
-    const provider = new HeadlessOAuthProvider(`http://127.0.0.1:${await freePort()}/callback`);
+    const provider = new InMemoryOAuthClientProvider(
+      `http://127.0.0.1:${await freePort()}/callback`,
+    );
     const fetchFn = recordingFetch(log);
     expect(
       await auth(provider, {

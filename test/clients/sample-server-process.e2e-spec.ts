@@ -2,9 +2,10 @@ import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { InMemoryOAuthClientProvider } from '../support/oauth-client-provider';
 import { freePort } from '../support/test-app';
 import { startChild, type RunningChild } from './support/child-process';
-import { HeadlessOAuthProvider } from './support/headless-provider';
+import { DEMO_USER } from './support/sample-app';
 import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database';
 
 /**
@@ -77,7 +78,9 @@ describe('The sample server process', () => {
     return child;
   }
 
-  const provider = new HeadlessOAuthProvider('http://127.0.0.1/callback');
+  const provider = new InMemoryOAuthClientProvider('http://127.0.0.1/callback', {
+    user: DEMO_USER,
+  });
 
   it('boots and answers /health with 200 while the database is up', async () => {
     server = await start();

@@ -5,12 +5,16 @@ import {
   StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import {
+  InMemoryOAuthClientProvider,
+  recordingFetch,
+  type Exchange,
+} from '../support/oauth-client-provider';
 import { freePort } from '../support/test-app';
-import { HeadlessOAuthProvider, recordingFetch, type Exchange } from './support/headless-provider';
-import { DEMO_SUBJECT, startSampleApp, type SampleApp } from './support/sample-app';
+import { DEMO_SUBJECT, DEMO_USER, startSampleApp, type SampleApp } from './support/sample-app';
 
 /**
- * Issue 5, proof 1: the official MCP TypeScript SDK client (v1.32) — `Client` over
+ * Client proof 1: the official MCP TypeScript SDK client (v1.32) — `Client` over
  * `StreamableHTTPClientTransport` with an `authProvider` — against the real sample server,
  * given nothing but the MCP URL. The SDK finds everything itself (401 → protected resource
  * metadata → authorization server metadata → dynamic registration); the test only plays the
@@ -36,7 +40,7 @@ interface ToolResult {
 /** A new SDK client connected through a new transport that shares `provider`. */
 async function connect(
   mcpUrl: string,
-  provider: HeadlessOAuthProvider,
+  provider: InMemoryOAuthClientProvider,
   log: Exchange[],
 ): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
@@ -64,14 +68,16 @@ describe('Official MCP SDK client (Client + StreamableHTTPClientTransport) again
 
   describe('a public client that registers dynamically, given only the MCP URL', () => {
     const log: Exchange[] = [];
-    let provider: HeadlessOAuthProvider;
+    let provider: InMemoryOAuthClientProvider;
     let firstTransport: StreamableHTTPClientTransport;
     let connected: { client: Client; transport: StreamableHTTPClientTransport } | undefined;
     /** The scope the 403 step-up challenge named. */
     let challengedScope: string | undefined;
 
     beforeAll(async () => {
-      provider = new HeadlessOAuthProvider(`http://127.0.0.1:${await freePort()}/callback`);
+      provider = new InMemoryOAuthClientProvider(`http://127.0.0.1:${await freePort()}/callback`, {
+        user: DEMO_USER,
+      });
     });
     afterAll(async () => {
       await connected?.client.close();
@@ -302,7 +308,7 @@ describe('Official MCP SDK client (Client + StreamableHTTPClientTransport) again
 
   describe('a pre-registered confidential client (client_secret_basic, MCP_AUTH_STATIC_CLIENTS)', () => {
     const log: Exchange[] = [];
-    let provider: HeadlessOAuthProvider;
+    let provider: InMemoryOAuthClientProvider;
     let firstTransport: StreamableHTTPClientTransport;
     let connected: { client: Client; transport: StreamableHTTPClientTransport } | undefined;
     const basic = `Basic ${Buffer.from(
@@ -310,12 +316,15 @@ describe('Official MCP SDK client (Client + StreamableHTTPClientTransport) again
     ).toString('base64')}`;
 
     beforeAll(() => {
-      provider = new HeadlessOAuthProvider(
-        STATIC_CLIENT.redirect_uris[0],
-        { token_endpoint_auth_method: 'client_secret_basic' },
+      provider = new InMemoryOAuthClientProvider(STATIC_CLIENT.redirect_uris[0], {
+        metadata: { token_endpoint_auth_method: 'client_secret_basic' },
         // What the application was configured with: its id and secret, nothing else.
-        { client_id: STATIC_CLIENT.client_id, client_secret: STATIC_CLIENT.client_secret },
-      );
+        preRegistered: {
+          client_id: STATIC_CLIENT.client_id,
+          client_secret: STATIC_CLIENT.client_secret,
+        },
+        user: DEMO_USER,
+      });
     });
     afterAll(async () => {
       await connected?.client.close();

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { RateLimitedEndpoint } from '../../libs/mcp-auth/src/abuse';
+import type { RateLimitedEndpoint } from '@app/mcp-auth';
 import { TestBrowser, parseForm } from '../support/browser';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from '../support/test-database';

@@ -1,7 +1,7 @@
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RateLimitOptions } from '../../libs/mcp-auth/src/abuse';
+import type { RateLimitOptions } from '@app/mcp-auth';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from '../support/test-database';
 import { redisReachable, redisUrl } from '../support/test-redis';

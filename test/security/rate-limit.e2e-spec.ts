@@ -1,11 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { ThrottlerStorageService } from '@nestjs/throttler';
+import { DEFAULT_RATE_LIMITS, type RateLimitOptions } from '@app/mcp-auth';
 import {
-  DEFAULT_RATE_LIMITS,
   resolveRateLimits,
   validateRateLimitOptions,
-  type RateLimitOptions,
-} from '../../libs/mcp-auth/src/abuse';
+} from '../../libs/mcp-auth/src/abuse/rate-limit.config';
 import { TestBrowser, parseForm } from '../support/browser';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from '../support/test-database';

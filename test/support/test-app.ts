@@ -1,11 +1,13 @@
-import { type INestApplication, type ModuleMetadata } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, type ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createServer } from 'node:net';
-import { McpAuthModule } from '../../libs/mcp-auth/src/mcp-auth.module';
+import { McpAuthModule, McpResourceServerModule } from '@app/mcp-auth';
 import type { McpAuthModuleForRootOptions } from '../../libs/mcp-auth/src/mcp-auth.module-definition';
 import type { McpAuthModuleOptions } from '../../libs/mcp-auth/src/mcp-auth-options.interface';
 import { ResourceOwnerAuthenticator } from '../../libs/mcp-auth/src/authorization-server/authorization/resource-owner-authenticator.interface';
+import type { ResourceServerModuleForRootOptions } from '@app/mcp-auth/resource-server';
+import type { McpAuthResourceServerOptions } from '../../libs/mcp-auth/src/resource-server/resource-server-options.interface';
 import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from './test-database';
 import { TestAuthenticator } from './test-authenticator';
 
@@ -21,6 +23,8 @@ export interface TestApp {
 export interface TestAppOptions {
   /** Module options; `issuer` defaults to the app's own origin. */
   auth?: (origin: string) => Partial<McpAuthModuleForRootOptions>;
+  /** `McpAuthModule.forRoot({ resourceServer })`: the settings of its resource-server half. */
+  resourceServer?: McpAuthResourceServerOptions;
   /** Extra imports, controllers and providers of the root test module. */
   module?: ModuleMetadata;
   /** Reuse a database (e.g. to restart an app or run a second instance on it). */
@@ -79,8 +83,9 @@ export function defaultAuthOptions(origin: string): McpAuthModuleOptions {
 }
 
 /**
- * Boots the real Nest application with McpAuthModule on real Postgres (DATABASE_URL) or, when
- * that is unset, the embedded database, listening on loopback.
+ * Boots the real Nest application with McpAuthModule (authorization server and the resource
+ * server for its own tokens) on real Postgres (DATABASE_URL) or, when that is unset, the
+ * embedded database, listening on loopback.
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const port = options.port ?? (await freePort());
@@ -91,6 +96,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...defaultAuthOptions(url),
     extraProviders: [{ provide: ResourceOwnerAuthenticator, useClass: TestAuthenticator }],
     ...(options.auth?.(url) ?? {}),
+    ...(options.resourceServer ? { resourceServer: options.resourceServer } : {}),
   };
 
   const moduleRef = await Test.createTestingModule({
@@ -143,4 +149,42 @@ export async function closeAppKeepingDatabase(
   } finally {
     db.dataSource.destroy = destroy;
   }
+}
+
+/** An app without a database (see {@link createExternalResourceServerApp}). */
+export interface PlainTestApp {
+  app: INestApplication;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * An app with no database: the resource-server-only module (`McpResourceServerModule`
+ * of the options, or the given module, e.g. from `McpResourceServerModule.forRootAsync`) plus the test's
+ * controllers and providers.
+ */
+export async function createExternalResourceServerApp(
+  resourceServer: (origin: string) => ResourceServerModuleForRootOptions | DynamicModule,
+  module: ModuleMetadata = {},
+): Promise<PlainTestApp> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const options = resourceServer(url);
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      'module' in options ? options : McpResourceServerModule.forRoot(options),
+      ...(module.imports ?? []),
+    ],
+    controllers: module.controllers ?? [],
+    providers: module.providers ?? [],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+  try {
+    await app.listen(port, '127.0.0.1');
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+  return { app, url, port, close: () => app.close() };
 }

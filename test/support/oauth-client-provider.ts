@@ -9,33 +9,61 @@ import type {
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { randomBytes } from 'node:crypto';
-import { TestBrowser } from '../../support/browser';
-import { DEMO_USER } from './sample-app';
+import { TestBrowser } from './browser';
+
+/** Options of {@link InMemoryOAuthClientProvider}; every one may be left out. */
+export interface InMemoryOAuthClientProviderOptions {
+  /** Merged over the default client metadata (public client, code + refresh grants). */
+  metadata?: Partial<OAuthClientMetadata>;
+  /** A pre-registered client: returned by clientInformation() from the start. */
+  preRegistered?: OAuthClientInformationMixed;
+  /** SEP-991 / CIMD: the URL-based client_id the client would like to use. */
+  clientMetadataUrl?: string;
+  /** Who signs in at signIn(); the test browser's default user when left out. */
+  user?: { username: string; password: string };
+}
 
 /**
- * An `OAuthClientProvider` for a headless MCP client, the way a CLI client implements one: it
- * keeps everything in memory, and "opens the browser" by recording the authorization URL.
- * `signIn()` then plays the person in that browser (TestBrowser: cookies, login form, consent
- * form, CSRF) and returns the code the authorization server sent to the redirect URI.
+ * The tests' `OAuthClientProvider` for the MCP SDK, the way a headless (CLI) client
+ * implements one: it keeps everything in memory, and "opens the browser" by recording the
+ * authorization URL. `signIn()` then plays the person in that browser (TestBrowser: cookies,
+ * login form, consent form, CSRF) and returns the code the authorization server sent to the
+ * redirect URI. What the SDK did is kept for the tests to inspect: every authorization URL,
+ * the last state, the discovery state, every invalidateCredentials() call.
  */
-export class HeadlessOAuthProvider implements OAuthClientProvider {
+export class InMemoryOAuthClientProvider implements OAuthClientProvider {
   /** Every URL the SDK asked us to open, in order. */
   readonly authorizationUrls: URL[] = [];
+  /** SEP-991 / CIMD: the URL-based client_id the client would like to use. */
+  clientMetadataUrl: string | undefined;
   private client: OAuthClientInformationMixed | undefined;
   private saved: OAuthTokens | undefined;
   private verifier: string | undefined;
   private discovery: OAuthDiscoveryState | undefined;
-  private lastState: string | undefined;
+  private latestState: string | undefined;
+  private readonly metadata: Partial<OAuthClientMetadata>;
+  private readonly user: { username: string; password: string } | undefined;
   /** Calls to invalidateCredentials(), e.g. 'tokens' after invalid_grant. */
   readonly invalidated: string[] = [];
 
   constructor(
     readonly redirectUrl: string,
-    private readonly metadata: Partial<OAuthClientMetadata> = {},
-    /** A pre-registered client: returned by clientInformation() from the start. */
-    preRegistered?: OAuthClientInformationMixed,
+    options: InMemoryOAuthClientProviderOptions = {},
   ) {
-    this.client = preRegistered;
+    this.metadata = options.metadata ?? {};
+    this.client = options.preRegistered;
+    this.clientMetadataUrl = options.clientMetadataUrl;
+    this.user = options.user;
+  }
+
+  /** The last URL the SDK asked us to open. */
+  get authorizationUrl(): URL | undefined {
+    return this.authorizationUrls.at(-1);
+  }
+
+  /** The last value state() returned. */
+  get lastState(): string | undefined {
+    return this.latestState;
   }
 
   get clientMetadata(): OAuthClientMetadata {
@@ -50,8 +78,8 @@ export class HeadlessOAuthProvider implements OAuthClientProvider {
   }
 
   state(): string {
-    this.lastState = randomBytes(16).toString('base64url');
-    return this.lastState;
+    this.latestState = randomBytes(16).toString('base64url');
+    return this.latestState;
   }
   clientInformation(): OAuthClientInformationMixed | undefined {
     return this.client;
@@ -101,10 +129,7 @@ export class HeadlessOAuthProvider implements OAuthClientProvider {
   async signIn(issuer: string): Promise<{ code: string; redirect: URL }> {
     const url = this.authorizationUrls.at(-1);
     if (!url) throw new Error('the SDK never asked to open an authorization URL');
-    const redirect = await new TestBrowser(issuer).authorize(url.toString(), {
-      username: DEMO_USER.username,
-      password: DEMO_USER.password,
-    });
+    const redirect = await new TestBrowser(issuer).authorize(url.toString(), this.user ?? {});
     const expected = new URL(this.redirectUrl);
     if (redirect.origin + redirect.pathname !== expected.origin + expected.pathname) {
       throw new Error(`redirected to ${redirect.href}, not to ${this.redirectUrl}`);
