@@ -51,7 +51,7 @@ export const verificationKeysScenario: Scenario = {
           timed('local verifier, 1 key in JWKS', guarded(one, oneTokens, DB_ONE_KEY), long),
           timed(`local verifier, ${keyCount} keys in JWKS`, guarded(ten, tenTokens, DB_KEYS), long),
           timed(
-            `remote-JWKS verifier (forResourceServer), ${keyCount} keys cached`,
+            `remote-JWKS verifier (McpResourceServerModule), ${keyCount} keys cached`,
             guarded(remote, tenTokens),
             long,
           ),
