@@ -30,7 +30,7 @@ class PassportRoutesController {
   @Get('whoami')
   @UseGuards(BearerGuard)
   @RequiredScopes('mcp:tools')
-  whoami(@Req() req: McpAuthenticatedRequest) {
+  whoami(@Req() req: McpAuthenticatedRequest<Request>) {
     // Passport's `info`: the verified token.
     const authInfo: { subject?: string } | undefined = req.authInfo;
     return {

@@ -1,3 +1,4 @@
+import type { Request } from 'express';
 import { Body, Controller, Get, Logger, Post, Req, UseGuards } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { createPublicKey, randomUUID, type JsonWebKey } from 'node:crypto';
@@ -39,7 +40,7 @@ import { itOnPostgres } from './support/skip';
 @RequiredScopes('mcp:tools')
 class McpTestController {
   @Post('mcp')
-  handle(@AccessToken() token: VerifiedAccessToken, @Req() req: McpAuthenticatedRequest) {
+  handle(@AccessToken() token: VerifiedAccessToken, @Req() req: McpAuthenticatedRequest<Request>) {
     return {
       subject: token.subject,
       resource: token.resource,
@@ -55,7 +56,7 @@ class McpTestController {
 
   /** Per MCP tool: the helper must answer like the decorator would. */
   @Post('mcp/tools/call')
-  callTool(@Req() req: McpAuthenticatedRequest, @Body() body: { name?: string }) {
+  callTool(@Req() req: McpAuthenticatedRequest<Request>, @Body() body: { name?: string }) {
     const toolScopes: Record<string, string[]> = { 'delete-everything': ['mcp:admin'] };
     requireScopes(req, toolScopes[body.name ?? ''] ?? []);
     return { called: body.name };

@@ -1,5 +1,11 @@
-import { type DynamicModule, type INestApplication, type ModuleMetadata } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import {
+  type DynamicModule,
+  type INestApplication,
+  type LogLevel,
+  type ModuleMetadata,
+} from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createServer } from 'node:net';
 import { McpAuthModule, McpResourceServerModule } from '@app/mcp-auth';
@@ -87,6 +93,21 @@ export function defaultAuthOptions(origin: string): McpAuthModuleOptions {
  * server for its own tokens) on real Postgres (DATABASE_URL) or, when that is unset, the
  * embedded database, listening on loopback.
  */
+/**
+ * The HTTP adapter the test apps run on: Express unless `TEST_HTTP_ADAPTER=fastify`, so CI
+ * runs the flows and the security suites on both.
+ */
+export const TEST_HTTP_ADAPTER: 'express' | 'fastify' =
+  process.env.TEST_HTTP_ADAPTER === 'fastify' ? 'fastify' : 'express';
+
+/** A Nest application of `moduleRef` on the adapter under test. */
+export function createHttpApplication(moduleRef: TestingModule): INestApplication {
+  const options = { logger: ['error', 'warn'] as LogLevel[] };
+  return TEST_HTTP_ADAPTER === 'fastify'
+    ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), options)
+    : moduleRef.createNestApplication(options);
+}
+
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
@@ -113,7 +134,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     providers: options.module?.providers ?? [],
   }).compile();
 
-  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+  const app = createHttpApplication(moduleRef);
   try {
     await app.listen(port, '127.0.0.1');
   } catch (error) {
@@ -179,7 +200,7 @@ export async function createExternalResourceServerApp(
     controllers: module.controllers ?? [],
     providers: module.providers ?? [],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+  const app = createHttpApplication(moduleRef);
   try {
     await app.listen(port, '127.0.0.1');
   } catch (error) {

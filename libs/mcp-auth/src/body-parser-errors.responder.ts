@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 import { PageExceptionFilter } from './authorization-server/authorization/page-exception.filter';
 import { McpAuthConfig } from './mcp-auth.config';
-import { OAuthExceptionFilter } from './oauth/oauth-exception.filter';
+import { OAuthExceptionFilter } from './http/oauth-exception.filter';
 
 type EndpointKind = 'json' | 'page';
 

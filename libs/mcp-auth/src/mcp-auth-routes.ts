@@ -5,7 +5,7 @@ import type { RateLimitedEndpoint } from './abuse/rate-limit-options.interface';
 import { PageExceptionFilter } from './authorization-server/authorization/page-exception.filter';
 import { instanceController } from './http/instance-controller';
 import { McpAuthConfig } from './mcp-auth.config';
-import { OAuthExceptionFilter } from './oauth/oauth-exception.filter';
+import { OAuthExceptionFilter } from './http/oauth-exception.filter';
 import { Public } from './resource-server/decorators/public.decorator';
 
 /** Where a controller's routes hang: under the route prefix, or at the origin root. */

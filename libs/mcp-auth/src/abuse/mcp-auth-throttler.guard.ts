@@ -6,10 +6,9 @@ import {
   type ThrottlerOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
-import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { setPublicCorsHeaders } from '../http/cors-headers';
-import { PAGE_HEADERS, renderErrorPage } from '../http/page';
+import { setHeader, type HttpRequest, type HttpResponse } from '../http/http-exchange';
 import { McpAuthConfig } from '../mcp-auth.config';
 import { OAuthError } from '../oauth/oauth-error';
 import type { RateLimitedEndpoint } from './rate-limit-options.interface';
@@ -81,7 +80,7 @@ export class McpAuthThrottlerGuard extends ThrottlerGuard {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (!this.limits.enabled || context.getType() !== 'http') return true;
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<HttpRequest>();
     if (request.method === 'OPTIONS') return true;
     const endpoint = this.endpointOf(context);
     const throttler = endpoint && this.endpointThrottlers.get(endpoint);
@@ -100,7 +99,7 @@ export class McpAuthThrottlerGuard extends ThrottlerGuard {
 
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
     return this.limits.getTracker
-      ? this.limits.getTracker(request as unknown as Request)
+      ? this.limits.getTracker(request as unknown as HttpRequest)
       : super.getTracker(request);
   }
 
@@ -118,26 +117,19 @@ export class McpAuthThrottlerGuard extends ThrottlerGuard {
     const http = context.switchToHttp();
     const endpoint = this.endpointOf(context);
     if (endpoint && PAGE_ENDPOINTS.has(endpoint)) {
-      const response = http.getResponse<Response>();
-      response
-        .status(429)
-        .set(PAGE_HEADERS)
-        .set('Retry-After', retryAfter)
-        .send(
-          renderErrorPage(
-            'Too many requests',
-            'Wait a moment, then start again from the application.',
-          ),
-        );
-      // The page is sent; exception filters only close the response (headers already sent).
-      throw new OAuthError('temporarily_unavailable', 'Too many requests.', { status: 429 });
+      // The page filter bound to these controllers renders it.
+      throw new OAuthError(
+        'temporarily_unavailable',
+        'Wait a moment, then start again from the application.',
+        { status: 429, headers: { 'Retry-After': retryAfter } },
+      );
     }
     if (endpoint && CORS_ENDPOINTS.has(endpoint)) {
       // The handler, which would set these, never runs; a browser client must still be able
       // to read the error and its Retry-After.
-      const response = http.getResponse<Response>();
+      const response = http.getResponse<HttpResponse>();
       setPublicCorsHeaders(response, ['POST', 'OPTIONS']);
-      response.setHeader('Access-Control-Expose-Headers', 'Retry-After');
+      setHeader(response, 'Access-Control-Expose-Headers', 'Retry-After');
     }
     throw new OAuthError(
       'temporarily_unavailable',

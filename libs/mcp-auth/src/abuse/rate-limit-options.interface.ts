@@ -1,5 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { Request } from 'express';
+import type { HttpRequest } from '../http/http-exchange';
 
 /** One endpoint's budget: at most `limit` requests per `ttl` seconds from one client address. */
 export interface RateLimitRule {
@@ -39,5 +39,5 @@ export type RateLimitOptions =
        * reverse proxy set Express `trust proxy` (`app.set('trust proxy', 1)`), or every
        * client shares the proxy's address and one busy client locks out everyone.
        */
-      getTracker?: (request: Request) => string | Promise<string>;
+      getTracker?: (request: HttpRequest) => string | Promise<string>;
     });

@@ -1,5 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { Request } from 'express';
+import type { HttpRequest } from '../http/http-exchange';
 import type {
   RateLimitedEndpoint,
   RateLimitOptions,
@@ -32,7 +32,7 @@ export interface ResolvedRateLimits {
   rules: Partial<Record<RateLimitedEndpoint, RateLimitRule>>;
   /** The option's storage; undefined for the default (the module's database). */
   storage: ThrottlerStorage | 'memory' | undefined;
-  getTracker: ((request: Request) => string | Promise<string>) | undefined;
+  getTracker: ((request: HttpRequest) => string | Promise<string>) | undefined;
 }
 
 /** Problems with a `rateLimit` option, worded like the module's other option errors. */

@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import { setHeader, type HttpResponse } from './http-exchange';
 
 /**
  * Request headers browser MCP clients send to public AS endpoints (AS-8). The SDK adds
@@ -15,9 +15,9 @@ const PREFLIGHT_MAX_AGE = 86_400;
  * CORS headers of an endpoint any origin may call (AS-8). `*` without credentials: these
  * endpoints read no cookies, so no origin needs to be trusted and none is reflected.
  */
-export function setPublicCorsHeaders(response: Response, methods: readonly string[]): void {
-  response.setHeader('Access-Control-Allow-Origin', '*');
-  response.setHeader('Access-Control-Allow-Methods', methods.join(', '));
-  response.setHeader('Access-Control-Allow-Headers', CORS_ALLOWED_HEADERS);
-  response.setHeader('Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE));
+export function setPublicCorsHeaders(response: HttpResponse, methods: readonly string[]): void {
+  setHeader(response, 'Access-Control-Allow-Origin', '*');
+  setHeader(response, 'Access-Control-Allow-Methods', methods.join(', '));
+  setHeader(response, 'Access-Control-Allow-Headers', CORS_ALLOWED_HEADERS);
+  setHeader(response, 'Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE));
 }

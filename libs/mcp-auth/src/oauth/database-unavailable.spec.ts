@@ -1,6 +1,6 @@
 import { QueryFailedError } from 'typeorm';
 import { isDatabaseUnavailableError } from './database-unavailable';
-import { OAuthExceptionFilter } from './oauth-exception.filter';
+import { OAuthExceptionFilter } from '../http/oauth-exception.filter';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 

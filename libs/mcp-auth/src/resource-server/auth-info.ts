@@ -1,5 +1,5 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { VerifiedAccessToken } from './access-token-verifier.interface';
 import type { McpPrincipal } from './mcp-principal';
 
@@ -8,13 +8,14 @@ export type { AuthInfo };
 /**
  * A request that passed `BearerGuard`: `auth` is what the MCP SDK's transports hand tools as
  * `extra.authInfo`; `accessToken` is the full verified token; `user` is what Passport set.
+ * `R` is the adapter's request type (Express `Request`, `FastifyRequest`).
  * @publicApi
  */
-export interface McpAuthenticatedRequest extends Request {
+export type McpAuthenticatedRequest<R extends object = IncomingMessage> = R & {
   auth: AuthInfo;
   accessToken: VerifiedAccessToken;
   user: McpPrincipal;
-}
+};
 
 /** The MCP SDK's `AuthInfo` for a verified token; `extra` carries every token claim. */
 export function toAuthInfo(token: VerifiedAccessToken): AuthInfo {

@@ -1,4 +1,4 @@
-import { BearerChallengeException } from './bearer-challenge.exception';
+import { BearerChallengeException, type HeaderTarget } from './bearer-challenge.exception';
 import { ResourceServerConfig } from './resource-server.config';
 
 const config = ResourceServerConfig.fromOptions({
@@ -48,10 +48,15 @@ describe('BearerChallengeException', () => {
   it('writes its headers only on a response that has not started', () => {
     const challenge = BearerChallengeException.insufficientScope({ resource, requiredScopes: [] });
     const written: Record<string, string> = {};
-    challenge.applyTo({ setHeader: (name: string, value: string) => (written[name] = value) });
+    challenge.applyTo({
+      setHeader: (name: string, value: string) => (written[name] = value),
+    } as unknown as HeaderTarget);
     expect(Object.keys(written)).toEqual(['WWW-Authenticate', 'Cache-Control']);
     const late: Record<string, string> = {};
-    challenge.applyTo({ headersSent: true, setHeader: (n: string, v: string) => (late[n] = v) });
+    challenge.applyTo({
+      headersSent: true,
+      setHeader: (n: string, v: string) => (late[n] = v),
+    } as unknown as HeaderTarget);
     expect(late).toEqual({});
     expect(() => challenge.applyTo(undefined)).not.toThrow();
   });

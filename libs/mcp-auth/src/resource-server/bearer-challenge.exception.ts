@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { headersSent, setHeader, type HttpResponse } from '../http/http-exchange';
 import { sanitizeErrorDescription } from '../oauth/oauth-error';
 import type { ProtectedResource } from './resource-server.config';
 import { formatBearerChallenge, type BearerErrorCode } from './www-authenticate';
@@ -10,10 +11,7 @@ export interface BearerChallengeBody {
 }
 
 /** Something a challenge's headers can be written on (Express or Node response). */
-export interface HeaderTarget {
-  setHeader(name: string, value: string): unknown;
-  headersSent?: boolean;
-}
+export type HeaderTarget = HttpResponse;
 
 /** The route a challenge is about: its resource and the scopes it needs. */
 export interface ChallengeScope {
@@ -90,7 +88,7 @@ export class BearerChallengeException extends HttpException {
 
   /** Writes the challenge headers on a response that has not started yet. */
   applyTo(response: HeaderTarget | undefined): void {
-    if (!response || response.headersSent) return;
-    for (const [name, value] of Object.entries(this.headers)) response.setHeader(name, value);
+    if (!response || headersSent(response)) return;
+    for (const [name, value] of Object.entries(this.headers)) setHeader(response, name, value);
   }
 }

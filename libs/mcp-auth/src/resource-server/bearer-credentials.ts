@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import { rawHeaders, type HttpRequest } from '../http/http-exchange';
 import { NO_CREDENTIALS, invalidRequest, type BearerRefusal } from './bearer-refusal';
 
 // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token.
@@ -20,7 +20,7 @@ const WELL_FORMED_BEARER = /^[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9\-._~+/]+=*)$/;
  * - `Bearer` with no token, or characters outside b64token → 400 `invalid_request`;
  * - several spaces after `Bearer` are accepted (RFC 7235: 1*SP).
  */
-export function readBearerCredentials(request: Request): string | BearerRefusal {
+export function readBearerCredentials(request: HttpRequest): string | BearerRefusal {
   if (countAuthorizationHeaders(request) > 1) {
     return invalidRequest('More than one Authorization header.');
   }
@@ -41,9 +41,9 @@ export function readBearerCredentials(request: Request): string | BearerRefusal 
   return credentials;
 }
 
-function countAuthorizationHeaders(request: Request): number {
+function countAuthorizationHeaders(request: HttpRequest): number {
   let count = 0;
-  const raw = request.rawHeaders ?? [];
+  const raw = rawHeaders(request);
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization') count += 1;
   }

@@ -7,7 +7,12 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard, type IAuthModuleOptions } from '@nestjs/passport';
-import type { Request, Response } from 'express';
+import {
+  requestPath,
+  setHeader,
+  type HttpRequest,
+  type HttpResponse,
+} from '../http/http-exchange';
 import {
   AccessTokenVerifierUnavailableError,
   type VerifiedAccessToken,
@@ -80,8 +85,8 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
     if (context.getType() !== 'http') return false;
 
     // What switchToHttp().getRequest()/getResponse() answer, without the closures it allocates.
-    const request = context.getArgByIndex<Request>(0);
-    const response = context.getArgByIndex<Response>(1);
+    const request = context.getArgByIndex<HttpRequest>(0);
+    const response = context.getArgByIndex<HttpResponse>(1);
     exposeWwwAuthenticate(response);
     setRequestAuthContext(request, {
       resource: this.resourceOf(route, request),
@@ -104,7 +109,7 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
     context: ExecutionContext,
     status?: unknown,
   ): TUser {
-    const request = context.getArgByIndex<Request>(0);
+    const request = context.getArgByIndex<HttpRequest>(0);
     const auth = getRequestAuthContext(request) as RequestAuthContext;
     if (error) throw this.verificationError(error, context);
     if (!user) throw challengeForFailure(info, status, auth);
@@ -112,7 +117,7 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
     const token = info as VerifiedAccessToken;
     auth.token = token;
     (request as unknown as Record<string, unknown>)[ACCESS_TOKEN_REQUEST_PROPERTY] = token;
-    (request as Request & { auth?: AuthInfo }).auth = this.authInfoOf(token);
+    (request as HttpRequest & { auth?: AuthInfo }).auth = this.authInfoOf(token);
     // RS-9: all scopes of method and class, hierarchy respected.
     if (!auth.scopeHierarchy.satisfies(token.scopes, auth.requiredScopes)) {
       throw BearerChallengeException.insufficientScope(auth);
@@ -124,7 +129,7 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
   private verificationError(error: unknown, context: ExecutionContext): Error {
     if (error instanceof AccessTokenVerifierUnavailableError) {
       this.logger.warn(`Token verification unavailable: ${error.message}`);
-      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', '5');
+      setHeader(context.switchToHttp().getResponse<HttpResponse>(), 'Retry-After', '5');
       return new HttpException(
         {
           error: 'temporarily_unavailable',
@@ -154,13 +159,13 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
   }
 
   /** The resource of this route: `@McpResource()`, else by request path. */
-  private resourceOf(route: RouteAuthSettings, request: Request): ProtectedResource {
+  private resourceOf(route: RouteAuthSettings, request: HttpRequest): ProtectedResource {
     const named = route.namedResource;
     if (named !== undefined) {
       const resource = this.config.findResource(named);
       if (!resource) throw new Error(`@McpResource('${named}') names no configured resource`);
       return resource;
     }
-    return this.config.resourceForPath(request.path ?? request.url.split('?')[0]);
+    return this.config.resourceForPath(requestPath(request));
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { OnModuleDestroy } from '@nestjs/common';
-import type { Request } from 'express';
+import { requestPath, type HttpRequest } from '../http/http-exchange';
 import passport from 'passport';
 import {
   Strategy as HttpBearerStrategy,
@@ -72,7 +72,7 @@ export class BearerStrategy
   }
 
   /** RS-5 first; then passport-http-bearer reads the header and calls `verifyToken`. */
-  override authenticate(request: Request, options?: object): void {
+  override authenticate(request: HttpRequest, options?: object): void {
     const credentials = readBearerCredentials(request);
     if (typeof credentials !== 'string') {
       (this as unknown as passport.StrategyCreatedStatic).fail(credentials, credentials.status);
@@ -83,7 +83,8 @@ export class BearerStrategy
     if (header.length !== 7 + credentials.length) {
       request.headers.authorization = `Bearer ${credentials}`;
     }
-    super.authenticate(request, options);
+    // passport-http-bearer reads only headers, query and body: present on both adapters.
+    super.authenticate(request as never, options);
   }
 
   /**
@@ -99,10 +100,10 @@ export class BearerStrategy
    * `BearerGuard`, else by request path). Synchronous when the verifier can answer from
    * memory (`AccessTokenVerifier.verifyCached`).
    */
-  private verifyToken(request: Request, token: string, done: VerifyDone): void {
+  private verifyToken(request: HttpRequest, token: string, done: VerifyDone): void {
     const resource =
       getRequestAuthContext(request)?.resource ??
-      this.config.resourceForPath(request.path ?? request.url.split('?')[0]);
+      this.config.resourceForPath(requestPath(request));
     const context = { resource: resource.uri };
     let cached: VerifiedAccessToken | undefined;
     try {

@@ -1,14 +1,15 @@
-import type { Response } from 'express';
+import { nodeResponse, type HttpResponse } from '../http/http-exchange';
 import { BearerChallengeException } from './bearer-challenge.exception';
 
 /** A challenge carries its headers onto the response before it propagates. */
-export function withChallengeHeaders(error: unknown, response: Response): unknown {
+export function withChallengeHeaders(error: unknown, response: HttpResponse): unknown {
   if (error instanceof BearerChallengeException) error.applyTo(response);
   return error;
 }
 
 /** CORS: browsers hide `WWW-Authenticate` from scripts unless it is exposed. */
-export function exposeWwwAuthenticate(response: Response): void {
+export function exposeWwwAuthenticate(reply: HttpResponse): void {
+  const response = nodeResponse(reply);
   if (response.headersSent) return;
   const current = response.getHeader('Access-Control-Expose-Headers');
   // The usual case: nothing exposed yet, so no list to merge with.

@@ -4,7 +4,10 @@ import { AccessTokenVerifier } from './access-token-verifier.interface';
 import { BearerGuard } from './bearer.guard';
 import { BearerStrategy } from './bearer.strategy';
 import { Public } from './decorators/public.decorator';
-import { ProtectedResourceMetadataController } from './metadata/protected-resource-metadata.controller';
+import {
+  ProtectedResourceMetadataController,
+  routeProtectedResourceMetadata,
+} from './metadata/protected-resource-metadata.controller';
 import {
   McpResourceServerModuleClass,
   RESOURCE_SERVER_MODULE_OPTIONS,
@@ -50,7 +53,9 @@ export class McpResourceServerModule {
   }
 
   private static assemble(base: DynamicModule, extras: ResourceServerModuleExtras): DynamicModule {
-    const metadataController = instanceController(ProtectedResourceMetadataController);
+    const metadataController = instanceController(
+      ProtectedResourceMetadataController,
+    ) as Type<ProtectedResourceMetadataController>;
     // The module's own route stays reachable when a host installs BearerGuard app-wide.
     Public()(metadataController);
     return {
@@ -97,11 +102,12 @@ export class McpResourceServerModule {
  * only once options resolve, and providers are built before Nest registers routes, so a factory
  * writes it on this instance's controller class.
  */
-function routeBinding(controller: Type<unknown>): Provider {
+function routeBinding(controller: Type<ProtectedResourceMetadataController>): Provider {
   return {
     provide: RESOURCE_SERVER_ROUTES,
     useFactory: (config: ResourceServerConfig) => {
       Controller({ path: '/', host: config.host })(controller);
+      routeProtectedResourceMetadata(controller, config);
       return controller.name;
     },
     inject: [ResourceServerConfig],

@@ -179,6 +179,10 @@ function validate(init: ResourceServerConfigInit): string[] {
         problems.push(`${where}.uri must use https (http only on a loopback host)`);
       }
       const path = url.pathname;
+      // Its metadata path becomes a route: router syntax would not match literally.
+      if (/[:*?()+{}]/.test(path)) {
+        problems.push(`${where}.uri: the path must not contain : * ? ( ) + { }`);
+      }
       if (paths.has(path)) problems.push(`${where}.uri: path "${path}" is configured twice`);
       paths.add(path);
       if (!isStringArray(resource.scopes)) {

@@ -1,5 +1,12 @@
-import { All, Controller, Logger, Req, Res } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { Controller, Get, Logger, Post, Req, Res } from '@nestjs/common';
+import { AllowedMethods } from '../../http/allowed-methods.decorator';
+import {
+  redirect,
+  sendResponse,
+  setHeader,
+  type HttpRequest,
+  type HttpResponse,
+} from '../../http/http-exchange';
 import { ENDPOINT_PATHS, McpAuthConfig } from '../../mcp-auth.config';
 import {
   DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
@@ -20,6 +27,7 @@ import { McpAuthorizationService } from './mcp-authorization.service';
  * request and hands the browser to the login and consent interaction.
  */
 @Controller()
+@AllowedMethods(ENDPOINT_PATHS.authorization, ['GET', 'POST'])
 export class AuthorizeController {
   private readonly logger = new Logger('McpAuthAuthorize');
 
@@ -29,21 +37,29 @@ export class AuthorizeController {
     private readonly authorization: McpAuthorizationService,
   ) {}
 
-  @All(ENDPOINT_PATHS.authorization)
-  async authorize(@Req() request: Request, @Res() response: Response): Promise<void> {
-    if (request.method !== 'GET' && request.method !== 'POST') {
-      response.set('Allow', 'GET, POST');
-      this.page(response, 405, 'Method not allowed', 'Use GET or POST for this endpoint.');
-      return;
-    }
-    const raw: unknown = request.method === 'GET' ? request.query : request.body;
+  @Get(ENDPOINT_PATHS.authorization)
+  authorizeGet(@Req() request: HttpRequest, @Res() response: HttpResponse): Promise<void> {
+    return this.authorize(request.query, request, response);
+  }
+
+  /** OAuth 2.1 §4.1.1 allows the parameters as a form body too. */
+  @Post(ENDPOINT_PATHS.authorization)
+  authorizePost(@Req() request: HttpRequest, @Res() response: HttpResponse): Promise<void> {
+    return this.authorize(request.body, request, response);
+  }
+
+  private async authorize(
+    raw: unknown,
+    request: HttpRequest,
+    response: HttpResponse,
+  ): Promise<void> {
     try {
       const validated = await this.validator.validate(raw);
       if (validated.prompt.includes('none') && this.config.interaction.type === 'built-in') {
         // The built-in pages keep no sign-in between authorizations: nobody is signed in, and
         // prompt=none forbids asking (OIDC Core §3.1.2.6). A host's own page decides itself.
-        response.set('Cache-Control', 'no-store');
-        response.redirect(
+        redirect(
+          response,
           302,
           buildAuthorizationResponseUrl(validated.redirectUri, this.config.issuer, {
             error: 'login_required',
@@ -58,15 +74,14 @@ export class AuthorizeController {
       if (binding.isNew) {
         binding.writeCookie(response, this.config.secureCookies);
       }
-      response.set('Cache-Control', 'no-store');
-      response.redirect(302, this.interactionUrl(interactionId));
+      redirect(response, 302, this.interactionUrl(interactionId));
     } catch (error) {
       if (error instanceof UntrustedAuthorizationRequestError) {
         // AS-14: never redirect before the client and its redirect URI are trusted.
         this.page(response, 400, 'Invalid authorization request', error.message);
       } else if (error instanceof RedirectableAuthorizationError) {
-        response.set('Cache-Control', 'no-store');
-        response.redirect(
+        redirect(
+          response,
           302,
           buildAuthorizationResponseUrl(error.redirectUri, this.config.issuer, {
             error: error.oauthError.error,
@@ -77,7 +92,7 @@ export class AuthorizeController {
       } else if (isDatabaseUnavailableError(error)) {
         // The client and redirect URI cannot be checked: a page, never a redirect (AS-14).
         this.logger.warn(`authorization request failed, database unavailable: ${String(error)}`);
-        response.set('Retry-After', String(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS));
+        setHeader(response, 'Retry-After', String(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS));
         this.page(response, 503, 'Temporarily unavailable', 'Try again in a few seconds.');
       } else {
         this.logger.error(`authorization request failed: ${(error as Error).message}`);
@@ -96,7 +111,7 @@ export class AuthorizeController {
     return `${this.config.endpoints.interaction}/${interactionId}`;
   }
 
-  private page(response: Response, status: number, title: string, message: string): void {
-    response.status(status).set(PAGE_HEADERS).send(renderErrorPage(title, message));
+  private page(response: HttpResponse, status: number, title: string, message: string): void {
+    sendResponse(response, status, PAGE_HEADERS, renderErrorPage(title, message));
   }
 }

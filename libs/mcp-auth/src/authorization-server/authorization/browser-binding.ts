@@ -1,6 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
-import type { Request, Response } from 'express';
+import {
+  appendHeader,
+  type HttpRequest,
+  type HttpResponse,
+} from '../../http/http-exchange';
 import { constantTimeEqual, hashSecret } from '../../tokens/secret-hash';
 import { randomToken } from '../../tokens/random-token';
 
@@ -25,7 +29,7 @@ export class BrowserBinding {
   }
 
   /** The browser's binding from its cookie, or a new one when it has none (or a bad one). */
-  static fromRequest(request: Request, secure: boolean): BrowserBinding {
+  static fromRequest(request: HttpRequest, secure: boolean): BrowserBinding {
     return BrowserBinding.read(request, secure) ?? BrowserBinding.create();
   }
 
@@ -35,7 +39,7 @@ export class BrowserBinding {
   }
 
   /** The browser's existing binding, or undefined. */
-  static read(request: Request, secure: boolean): BrowserBinding | undefined {
+  static read(request: HttpRequest, secure: boolean): BrowserBinding | undefined {
     const header = request.headers.cookie;
     if (!header || header.length > 8192) return undefined;
     const value = parseCookies(header)[BrowserBinding.cookieName(secure)];
@@ -49,8 +53,9 @@ export class BrowserBinding {
   }
 
   /** Sets the cookie on the response (only needed when `isNew`). */
-  writeCookie(response: Response, secure: boolean): void {
-    response.append(
+  writeCookie(response: HttpResponse, secure: boolean): void {
+    appendHeader(
+      response,
       'Set-Cookie',
       serializeCookie(BrowserBinding.cookieName(secure), this.secret, {
         httpOnly: true,

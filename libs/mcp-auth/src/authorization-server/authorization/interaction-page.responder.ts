@@ -1,5 +1,10 @@
 import { Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import {
+  sendResponse,
+  setHeader,
+  type HttpRequest,
+  type HttpResponse,
+} from '../../http/http-exchange';
 import type { McpAuthConfig } from '../../mcp-auth.config';
 import {
   DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
@@ -25,40 +30,40 @@ export class InteractionPageResponder {
   ) {}
 
   sendLogin(
-    response: Response,
+    response: HttpResponse,
     status: number,
     id: string,
     interaction: PendingInteraction,
     binding: BrowserBinding,
     extra: { username?: string; error?: string } = {},
   ): void {
-    response
-      .status(status)
-      .set(PAGE_HEADERS)
-      .send(
-        renderLoginPage({
+    sendResponse(
+      response,
+      status,
+      PAGE_HEADERS,
+      renderLoginPage({
           serviceName: this.serviceName(),
           clientName: interaction.clientName ?? interaction.clientId,
           action: `${this.config.endpoints.interaction}/${id}/login`,
           csrfToken: binding.csrfToken(hashSecret(id), 'login'),
-          ...extra,
-        }),
-      );
+        ...extra,
+      }),
+    );
   }
 
   sendConsent(
-    response: Response,
+    response: HttpResponse,
     id: string,
     interaction: PendingInteraction,
     binding: BrowserBinding,
   ): void {
     const redirect = new URL(interaction.redirectUri);
     const redirectHost = redirect.host || `${redirect.protocol}${redirect.pathname}`;
-    response
-      .status(200)
-      .set(PAGE_HEADERS)
-      .send(
-        renderConsentPage({
+    sendResponse(
+      response,
+      200,
+      PAGE_HEADERS,
+      renderConsentPage({
           serviceName: this.serviceName(),
           clientName: interaction.clientName ?? interaction.clientId,
           clientId: interaction.clientId,
@@ -69,16 +74,16 @@ export class InteractionPageResponder {
           resource: interaction.resource,
           subjectLabel: interaction.subjectDisplayName ?? interaction.subject ?? '',
           action: `${this.config.endpoints.interaction}/${id}/consent`,
-          csrfToken: binding.csrfToken(hashSecret(id), 'consent'),
-        }),
-      );
+        csrfToken: binding.csrfToken(hashSecret(id), 'consent'),
+      }),
+    );
   }
 
   /** A database outage is a 503 page the user can retry; anything else is a real fault. */
-  failed(response: Response, error: unknown): void {
+  failed(response: HttpResponse, error: unknown): void {
     if (!isDatabaseUnavailableError(error)) throw error;
     this.logger.warn(`interaction failed, database unavailable: ${String(error)}`);
-    response.set('Retry-After', String(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS));
+    setHeader(response, 'Retry-After', String(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS));
     this.page(response, 503, 'Temporarily unavailable', 'Try again in a few seconds.');
   }
 
@@ -87,7 +92,7 @@ export class InteractionPageResponder {
    * Approve) learns it was already answered; any other browser learns nothing more than
    * "unknown or expired".
    */
-  async notPending(id: string, request: Request, response: Response): Promise<void> {
+  async notPending(id: string, request: HttpRequest, response: HttpResponse): Promise<void> {
     const answered = await this.authorization.answeredBrowserBinding(id);
     const binding = BrowserBinding.read(request, this.config.secureCookies);
     if (answered !== null && binding?.matches(answered)) {
@@ -107,8 +112,8 @@ export class InteractionPageResponder {
     );
   }
 
-  page(response: Response, status: number, title: string, message: string): void {
-    response.status(status).set(PAGE_HEADERS).send(renderErrorPage(title, message));
+  page(response: HttpResponse, status: number, title: string, message: string): void {
+    sendResponse(response, status, PAGE_HEADERS, renderErrorPage(title, message));
   }
 
   private serviceName(): string {

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { HttpRequest, HttpResponse } from '../../http/http-exchange';
 import type { McpAuthConfig } from '../../mcp-auth.config';
 import { RequestParameters } from '../../oauth/request-parameters';
 import { hashSecret } from '../../tokens/secret-hash';
@@ -35,8 +35,8 @@ export class InteractionSessions {
   /** A submitted form, with a CSRF token minted for this form. */
   async posted(
     id: string,
-    request: Request,
-    response: Response,
+    request: HttpRequest,
+    response: HttpResponse,
     kind: 'login' | 'consent',
   ): Promise<PostedInteractionForm | undefined> {
     const session = await this.open(id, request, response);
@@ -57,8 +57,8 @@ export class InteractionSessions {
   /** Loads the interaction and checks that this browser started it. */
   async open(
     id: string,
-    request: Request,
-    response: Response,
+    request: HttpRequest,
+    response: HttpResponse,
   ): Promise<InteractionSession | undefined> {
     if (this.config.interaction.type !== 'built-in') {
       // The host runs its own login page; these routes do not exist for it.

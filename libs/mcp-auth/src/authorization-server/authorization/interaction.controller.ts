@@ -10,7 +10,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { redirect, type HttpRequest, type HttpResponse } from '../../http/http-exchange';
 import { ENDPOINT_PATHS, McpAuthConfig } from '../../mcp-auth.config';
 import { isDatabaseUnavailableError } from '../../oauth/database-unavailable';
 import { BrowserBinding } from './browser-binding';
@@ -58,8 +58,8 @@ export class InteractionController implements OnModuleInit {
   @Get(`${ENDPOINT_PATHS.interaction}/:id`)
   async show(
     @Param('id') id: string,
-    @Req() request: Request,
-    @Res() response: Response,
+    @Req() request: HttpRequest,
+    @Res() response: HttpResponse,
   ): Promise<void> {
     try {
       const session = await this.sessions.open(id, request, response);
@@ -85,8 +85,8 @@ export class InteractionController implements OnModuleInit {
   @Post(`${ENDPOINT_PATHS.interaction}/:id/login`)
   async login(
     @Param('id') id: string,
-    @Req() request: Request,
-    @Res() response: Response,
+    @Req() request: HttpRequest,
+    @Res() response: HttpResponse,
   ): Promise<void> {
     try {
       const posted = await this.sessions.posted(id, request, response, 'login');
@@ -124,8 +124,7 @@ export class InteractionController implements OnModuleInit {
       rotated.writeCookie(response, this.config.secureCookies);
       // Post/redirect/get: the consent page (or the client) comes from a fresh GET, whose CSRF
       // token is keyed with the new cookie.
-      response.set('Cache-Control', 'no-store');
-      response.redirect(303, `${this.config.endpoints.interaction}/${id}`);
+      redirect(response, 303, `${this.config.endpoints.interaction}/${id}`);
     } catch (error) {
       this.pages.failed(response, error);
     }
@@ -134,8 +133,8 @@ export class InteractionController implements OnModuleInit {
   @Post(`${ENDPOINT_PATHS.interaction}/:id/consent`)
   async consent(
     @Param('id') id: string,
-    @Req() request: Request,
-    @Res() response: Response,
+    @Req() request: HttpRequest,
+    @Res() response: HttpResponse,
   ): Promise<void> {
     try {
       const posted = await this.sessions.posted(id, request, response, 'consent');
@@ -163,14 +162,13 @@ export class InteractionController implements OnModuleInit {
 
   private async finish(
     id: string,
-    request: Request,
-    response: Response,
+    request: HttpRequest,
+    response: HttpResponse,
     complete: () => Promise<{ redirectUrl: string }>,
   ): Promise<void> {
     try {
       const { redirectUrl } = await complete();
-      response.set('Cache-Control', 'no-store');
-      response.redirect(303, redirectUrl);
+      redirect(response, 303, redirectUrl);
     } catch (error) {
       if (error instanceof InteractionNotFoundError) {
         await this.pages.notPending(id, request, response);

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
-import type { ServerResponse } from 'node:http';
-import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
+import { OAuthExceptionFilter } from '../../http/oauth-exception.filter';
+import { sendResponse, type HttpResponse } from '../../http/http-exchange';
 import { PAGE_HEADERS, renderErrorPage } from '../../http/page';
 
 const PAGE_TITLES: Record<number, string> = {
@@ -25,15 +25,11 @@ export class PageExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
-    this.send(exception, host.switchToHttp().getResponse<ServerResponse>());
+    this.send(exception, host.switchToHttp().getResponse<HttpResponse>());
   }
 
-  send(exception: unknown, response: ServerResponse): void {
-    if (response.headersSent) {
-      // Already answered (e.g. the rate-limit page); only finish it.
-      if (!response.writableEnded) response.end();
-      return;
-    }
+  send(exception: unknown, response: HttpResponse): void {
+    // An answered request (the rate-limit page, say) is only finished by sendResponse.
     const { status, body, headers } = this.oauth.toResponse(exception);
     const title =
       PAGE_TITLES[status] ?? (status >= 500 ? 'Something went wrong' : 'Request refused');
@@ -41,12 +37,6 @@ export class PageExceptionFilter implements ExceptionFilter {
       status >= 500 && status !== 503
         ? 'The request could not be processed.'
         : (body.error_description ?? 'The request could not be processed.');
-    const page = renderErrorPage(title, message);
-    response.statusCode = status;
-    for (const [name, value] of Object.entries({ ...PAGE_HEADERS, ...headers })) {
-      response.setHeader(name, value);
-    }
-    response.setHeader('Content-Length', Buffer.byteLength(page));
-    response.end(page);
+    sendResponse(response, status, { ...PAGE_HEADERS, ...headers }, renderErrorPage(title, message));
   }
 }

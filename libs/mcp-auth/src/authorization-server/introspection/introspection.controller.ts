@@ -1,11 +1,11 @@
-import { All, Controller, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
-import type { Request } from 'express';
+import { Controller, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
+import type { HttpRequest } from '../../http/http-exchange';
 import { ENDPOINT_PATHS, McpAuthConfig } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
-import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
+import { OAuthExceptionFilter } from '../../http/oauth-exception.filter';
 import { ClientAuthenticator } from '../client-authentication/client-authenticator.service';
 import { FormParameters } from '../client-authentication/form-parameters';
-import { methodNotAllowed } from '../../http/method-not-allowed';
+import { AllowedMethods } from '../../http/allowed-methods.decorator';
 import type { IntrospectionResponse } from './introspection-response.interface';
 import { TokenIntrospectionService } from './token-introspection.service';
 
@@ -18,6 +18,8 @@ const MAX_TOKEN_LENGTH = 8192;
  * browsers.
  */
 @Controller()
+// Server-to-server: no CORS, and no preflight to answer.
+@AllowedMethods(ENDPOINT_PATHS.introspection, ['POST'])
 @UseFilters(OAuthExceptionFilter)
 export class IntrospectionController {
   constructor(
@@ -30,7 +32,7 @@ export class IntrospectionController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  async introspect(@Req() request: Request): Promise<IntrospectionResponse> {
+  async introspect(@Req() request: HttpRequest): Promise<IntrospectionResponse> {
     const params = FormParameters.fromRequest(request);
     const { client, method } = await this.authenticator.authenticate(
       request.headers.authorization,
@@ -54,8 +56,4 @@ export class IntrospectionController {
     return this.introspection.introspect(client, token);
   }
 
-  @All(ENDPOINT_PATHS.introspection)
-  otherMethods(): never {
-    throw methodNotAllowed(['POST']);
-  }
 }

@@ -1,13 +1,14 @@
-import { All, Controller, Get, HttpCode, Options, Res, UseFilters } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, HttpCode, Options, Res, UseFilters } from '@nestjs/common';
+import type { HttpResponse } from '../../http/http-exchange';
+import { setHeader } from '../../http/http-exchange';
 import { McpAuthConfig } from '../../mcp-auth.config';
-import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
+import { OAuthExceptionFilter } from '../../http/oauth-exception.filter';
 import {
   buildAuthorizationServerMetadata,
   WELL_KNOWN_PATHS,
 } from './authorization-server-metadata';
 import { setPublicCorsHeaders } from '../../http/cors-headers';
-import { methodNotAllowed } from '../../http/method-not-allowed';
+import { AllowedMethods } from '../../http/allowed-methods.decorator';
 
 /** HEAD is answered by the GET handler (Express routes HEAD to GET). */
 const METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
@@ -26,6 +27,7 @@ const METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
  * The body is serialized once at construction: it depends only on the configuration.
  */
 @Controller()
+@AllowedMethods(WELL_KNOWN_PATHS.authorizationServer, METHODS, { cors: true })
 @UseFilters(OAuthExceptionFilter)
 export class AuthorizationServerMetadataController {
   private readonly body: string;
@@ -36,25 +38,20 @@ export class AuthorizationServerMetadataController {
 
   /** AS-8: 200 application/json with CORS, never a redirect. */
   @Get(WELL_KNOWN_PATHS.authorizationServer)
-  getMetadata(@Res({ passthrough: true }) response: Response): string {
+  getMetadata(@Res({ passthrough: true }) response: HttpResponse): string {
     setPublicCorsHeaders(response, METHODS);
-    response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    setHeader(response, 'Content-Type', 'application/json; charset=utf-8');
     // Changes only with the configuration, i.e. on a deployment.
-    response.setHeader('Cache-Control', 'public, max-age=300');
-    response.setHeader('X-Content-Type-Options', 'nosniff');
+    setHeader(response, 'Cache-Control', 'public, max-age=300');
+    setHeader(response, 'X-Content-Type-Options', 'nosniff');
     return this.body;
   }
 
   /** AS-8: CORS preflight (browser clients that send `MCP-Protocol-Version`). */
   @Options(WELL_KNOWN_PATHS.authorizationServer)
   @HttpCode(204)
-  preflight(@Res({ passthrough: true }) response: Response): void {
+  preflight(@Res({ passthrough: true }) response: HttpResponse): void {
     setPublicCorsHeaders(response, METHODS);
   }
 
-  @All(WELL_KNOWN_PATHS.authorizationServer)
-  otherMethods(@Res({ passthrough: true }) response: Response): never {
-    setPublicCorsHeaders(response, METHODS);
-    throw methodNotAllowed(METHODS);
-  }
 }

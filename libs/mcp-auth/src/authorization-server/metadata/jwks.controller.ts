@@ -1,11 +1,12 @@
-import { All, Controller, Get, HttpCode, Logger, Options, Res, UseFilters } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, HttpCode, Logger, Options, Res, UseFilters } from '@nestjs/common';
+import type { HttpResponse } from '../../http/http-exchange';
+import { setHeader } from '../../http/http-exchange';
 import type { JWK } from 'jose';
-import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
+import { OAuthExceptionFilter } from '../../http/oauth-exception.filter';
 import { SigningKeyService } from '../../tokens/signing-key.service';
 import { WELL_KNOWN_PATHS } from './authorization-server-metadata';
 import { setPublicCorsHeaders } from '../../http/cors-headers';
-import { methodNotAllowed } from '../../http/method-not-allowed';
+import { AllowedMethods } from '../../http/allowed-methods.decorator';
 
 const METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
 
@@ -18,6 +19,7 @@ const METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
  * providers serve `application/json`, and some JWKS clients accept nothing else.
  */
 @Controller()
+@AllowedMethods(WELL_KNOWN_PATHS.jwks, METHODS, { cors: true })
 @UseFilters(OAuthExceptionFilter)
 export class JwksController {
   private readonly logger = new Logger(JwksController.name);
@@ -25,7 +27,7 @@ export class JwksController {
   constructor(private readonly keys: SigningKeyService) {}
 
   @Get(WELL_KNOWN_PATHS.jwks)
-  async getJwks(@Res({ passthrough: true }) response: Response): Promise<{ keys: JWK[] }> {
+  async getJwks(@Res({ passthrough: true }) response: HttpResponse): Promise<{ keys: JWK[] }> {
     try {
       // Picks up a rotation done by another instance (within the key set's refresh interval).
       await this.keys.refreshIfStale();
@@ -34,23 +36,18 @@ export class JwksController {
       this.logger.warn(`Serving cached JWKS; reloading keys failed: ${String(error)}`);
     }
     setPublicCorsHeaders(response, METHODS);
-    response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    setHeader(response, 'Content-Type', 'application/json; charset=utf-8');
     // Short: a new key signs as soon as it is created, and a shared cache holding the old set
     // would make its tokens unverifiable until it expires. Verifiers also refetch on an unknown kid.
-    response.setHeader('Cache-Control', 'public, max-age=60');
-    response.setHeader('X-Content-Type-Options', 'nosniff');
+    setHeader(response, 'Cache-Control', 'public, max-age=60');
+    setHeader(response, 'X-Content-Type-Options', 'nosniff');
     return this.keys.getJwks();
   }
 
   @Options(WELL_KNOWN_PATHS.jwks)
   @HttpCode(204)
-  preflight(@Res({ passthrough: true }) response: Response): void {
+  preflight(@Res({ passthrough: true }) response: HttpResponse): void {
     setPublicCorsHeaders(response, METHODS);
   }
 
-  @All(WELL_KNOWN_PATHS.jwks)
-  otherMethods(@Res({ passthrough: true }) response: Response): never {
-    setPublicCorsHeaders(response, METHODS);
-    throw methodNotAllowed(METHODS);
-  }
 }

@@ -1,5 +1,4 @@
 import {
-  All,
   Body,
   Controller,
   HttpCode,
@@ -9,12 +8,13 @@ import {
   Res,
   UseFilters,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { HttpRequest, HttpResponse } from '../../http/http-exchange';
+import { isJsonRequest, setHeader } from '../../http/http-exchange';
 import { ENDPOINT_PATHS } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
-import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
+import { OAuthExceptionFilter } from '../../http/oauth-exception.filter';
 import { setPublicCorsHeaders } from '../../http/cors-headers';
-import { methodNotAllowed } from '../../http/method-not-allowed';
+import { AllowedMethods } from '../../http/allowed-methods.decorator';
 import type { ClientInformationResponse } from './client-metadata.interface';
 import { ClientRegistrationService } from './client-registration.service';
 
@@ -33,6 +33,10 @@ const METHODS = ['POST', 'OPTIONS'] as const;
  * the endpoint reads no cookies, so there is nothing an origin could abuse (AS-8).
  */
 @Controller()
+@AllowedMethods(ENDPOINT_PATHS.registration, METHODS, {
+  cors: true,
+  before: (controller: ClientRegistrationController) => controller.assertEnabled(),
+})
 @UseFilters(OAuthExceptionFilter)
 export class ClientRegistrationController {
   constructor(private readonly registration: ClientRegistrationService) {}
@@ -41,42 +45,37 @@ export class ClientRegistrationController {
   @HttpCode(201)
   async register(
     @Body() body: unknown,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpResponse,
   ): Promise<ClientInformationResponse> {
     this.assertEnabled();
     // Before anything can fail, so a browser client can read the error too.
     setPublicCorsHeaders(response, METHODS);
     // RFC 7591 §3.1: the request is JSON. A form or text body is the wrong request, not bad
     // metadata, so it gets invalid_request, the same code a malformed JSON body gets.
-    if (typeof request.is('application/json') !== 'string') {
+    if (!isJsonRequest(request)) {
       throw OAuthError.invalidRequest('The request body must be a JSON object (application/json).');
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw OAuthError.invalidRequest('The request body must be a JSON object.');
     }
     // RFC 7591 §3.2.1: the response may carry a client secret.
-    response.setHeader('Cache-Control', 'no-store');
-    response.setHeader('Pragma', 'no-cache');
+    setHeader(response, 'Cache-Control', 'no-store');
+    setHeader(response, 'Pragma', 'no-cache');
     return this.registration.register(body, { ip: request.ip });
   }
 
   /** CORS preflight (browser clients send Content-Type: application/json and MCP-Protocol-Version). */
   @Options(ENDPOINT_PATHS.registration)
   @HttpCode(204)
-  preflight(@Res({ passthrough: true }) response: Response): void {
+  preflight(@Res({ passthrough: true }) response: HttpResponse): void {
     this.assertEnabled();
     setPublicCorsHeaders(response, METHODS);
   }
 
-  @All(ENDPOINT_PATHS.registration)
-  otherMethods(@Res({ passthrough: true }) response: Response): never {
-    this.assertEnabled();
-    setPublicCorsHeaders(response, METHODS);
-    throw methodNotAllowed(METHODS);
-  }
 
-  private assertEnabled(): void {
+  /** 404 while dynamic registration is turned off. */
+  assertEnabled(): void {
     if (!this.registration.enabled) {
       throw new OAuthError('invalid_request', 'The requested endpoint does not exist.', {
         status: 404,

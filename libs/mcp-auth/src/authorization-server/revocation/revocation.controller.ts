@@ -1,5 +1,4 @@
 import {
-  All,
   Controller,
   Header,
   HttpCode,
@@ -9,13 +8,13 @@ import {
   Res,
   UseFilters,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { HttpRequest, HttpResponse } from '../../http/http-exchange';
 import { ENDPOINT_PATHS } from '../../mcp-auth.config';
-import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
+import { OAuthExceptionFilter } from '../../http/oauth-exception.filter';
 import { ClientAuthenticator } from '../client-authentication/client-authenticator.service';
 import { FormParameters } from '../client-authentication/form-parameters';
 import { setPublicCorsHeaders } from '../../http/cors-headers';
-import { methodNotAllowed } from '../../http/method-not-allowed';
+import { AllowedMethods } from '../../http/allowed-methods.decorator';
 import { MAX_TOKEN_LENGTH } from '../../oauth/token-length';
 import { TokenRevocationService } from './token-revocation.service';
 
@@ -26,6 +25,7 @@ const METHODS = ['POST', 'OPTIONS'] as const;
  * the token endpoint: browser clients sign out from their own origin (AS-8).
  */
 @Controller()
+@AllowedMethods(ENDPOINT_PATHS.revocation, METHODS, { cors: true })
 @UseFilters(OAuthExceptionFilter)
 export class RevocationController {
   constructor(
@@ -38,8 +38,8 @@ export class RevocationController {
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   async revoke(
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpResponse,
   ): Promise<void> {
     setPublicCorsHeaders(response, METHODS);
     const params = FormParameters.fromRequest(request);
@@ -55,13 +55,8 @@ export class RevocationController {
 
   @Options(ENDPOINT_PATHS.revocation)
   @HttpCode(204)
-  preflight(@Res({ passthrough: true }) response: Response): void {
+  preflight(@Res({ passthrough: true }) response: HttpResponse): void {
     setPublicCorsHeaders(response, METHODS);
   }
 
-  @All(ENDPOINT_PATHS.revocation)
-  otherMethods(@Res({ passthrough: true }) response: Response): never {
-    setPublicCorsHeaders(response, METHODS);
-    throw methodNotAllowed(METHODS);
-  }
 }

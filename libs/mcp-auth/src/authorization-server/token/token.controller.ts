@@ -1,5 +1,4 @@
 import {
-  All,
   Controller,
   Header,
   HttpCode,
@@ -9,14 +8,14 @@ import {
   Res,
   UseFilters,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { HttpRequest, HttpResponse } from '../../http/http-exchange';
 import { ENDPOINT_PATHS } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
-import { OAuthExceptionFilter } from '../../oauth/oauth-exception.filter';
+import { OAuthExceptionFilter } from '../../http/oauth-exception.filter';
 import { ClientAuthenticator } from '../client-authentication/client-authenticator.service';
 import { FormParameters } from '../client-authentication/form-parameters';
 import { setPublicCorsHeaders } from '../../http/cors-headers';
-import { methodNotAllowed } from '../../http/method-not-allowed';
+import { AllowedMethods } from '../../http/allowed-methods.decorator';
 import { AuthorizationCodeGrant } from './authorization-code.grant';
 import { RefreshTokenGrant } from './refresh-token.grant';
 import type { TokenGrant } from './token-grant.interface';
@@ -32,6 +31,7 @@ const METHODS = ['POST', 'OPTIONS'] as const;
  * and the endpoint reads no cookies, so an origin has nothing to abuse (AS-8).
  */
 @Controller()
+@AllowedMethods(ENDPOINT_PATHS.token, METHODS, { cors: true })
 @UseFilters(OAuthExceptionFilter)
 export class TokenController {
   private readonly grants: ReadonlyMap<string, TokenGrant>;
@@ -52,8 +52,8 @@ export class TokenController {
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   async token(
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpResponse,
   ): Promise<TokenResponse> {
     // Before anything can fail, so a browser client can read the error too.
     setPublicCorsHeaders(response, METHODS);
@@ -74,13 +74,8 @@ export class TokenController {
   /** CORS preflight: confidential browser clients send `Authorization`. */
   @Options(ENDPOINT_PATHS.token)
   @HttpCode(204)
-  preflight(@Res({ passthrough: true }) response: Response): void {
+  preflight(@Res({ passthrough: true }) response: HttpResponse): void {
     setPublicCorsHeaders(response, METHODS);
   }
 
-  @All(ENDPOINT_PATHS.token)
-  otherMethods(@Res({ passthrough: true }) response: Response): never {
-    setPublicCorsHeaders(response, METHODS);
-    throw methodNotAllowed(METHODS);
-  }
 }

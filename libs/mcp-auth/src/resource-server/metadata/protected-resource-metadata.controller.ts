@@ -1,5 +1,5 @@
 import {
-  All,
+  type Type,
   Controller,
   Get,
   HttpCode,
@@ -9,22 +9,27 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { AllowedMethods } from '../../http/allowed-methods.decorator';
+import { setPublicCorsHeaders } from '../../http/cors-headers';
+import {
+  requestPath,
+  setHeader,
+  type HttpRequest,
+  type HttpResponse,
+} from '../../http/http-exchange';
 import { Public } from '../decorators/public.decorator';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../resource-server.constants';
 import { ResourceServerConfig } from '../resource-server.config';
 import { buildProtectedResourceMetadata } from './protected-resource-metadata';
 
-const ROOT = PROTECTED_RESOURCE_METADATA_PATH.slice(1);
-/** The root document and every path-inserted one (RFC 9728 §3.1). */
-const PATHS = [ROOT, `${ROOT}/*path`];
-const METHODS = 'GET, HEAD, OPTIONS';
+const METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
 
 /**
  * RFC 9728 protected resource metadata (RS-4), at `/.well-known/oauth-protected-resource<path>`
- * for each resource and at the root. Declared with no class path: the module mounts it at the
- * origin root (base 'root'), where clients compute these URLs whatever the route prefix.
- * Public, so a global `BearerGuard` never hides it; CORS for browser clients.
+ * for each resource and at the root. Mounted at the origin root, where clients compute these
+ * URLs whatever the route prefix; its routes are written per module instance by
+ * `routeProtectedResourceMetadata`. Public, so a global `BearerGuard` never hides it; CORS for
+ * browser clients.
  */
 @Controller()
 @Public()
@@ -38,39 +43,65 @@ export class ProtectedResourceMetadataController {
     );
   }
 
-  @Get(PATHS)
-  getMetadata(@Req() request: Request, @Res({ passthrough: true }) response: Response): string {
-    setCorsHeaders(response);
-    const resource = this.config.resourceForMetadataPath(request.path);
+  getMetadata(request: HttpRequest, response: HttpResponse): string {
+    setPublicCorsHeaders(response, METHODS);
+    const resource = this.config.resourceForMetadataPath(requestPath(request));
     if (!resource) throw new NotFoundException('No protected resource lives at this path.');
-    response.setHeader('Content-Type', 'application/json; charset=utf-8');
-    response.setHeader('Cache-Control', 'public, max-age=300');
-    response.setHeader('X-Content-Type-Options', 'nosniff');
+    setHeader(response, 'Content-Type', 'application/json; charset=utf-8');
+    setHeader(response, 'Cache-Control', 'public, max-age=300');
+    setHeader(response, 'X-Content-Type-Options', 'nosniff');
     return this.bodies.get(resource.uri) as string;
   }
 
   /** CORS preflight: browser MCP clients send `MCP-Protocol-Version` during discovery. */
-  @Options(PATHS)
-  @HttpCode(204)
-  preflight(@Res({ passthrough: true }) response: Response): void {
-    setCorsHeaders(response);
-  }
-
-  @All(PATHS)
-  otherMethods(@Res({ passthrough: true }) response: Response): never {
-    setCorsHeaders(response);
-    response.setHeader('Allow', METHODS);
-    throw new MethodNotAllowedException();
+  preflight(response: HttpResponse): void {
+    setPublicCorsHeaders(response, METHODS);
   }
 }
 
-function setCorsHeaders(response: Response): void {
-  response.setHeader('Access-Control-Allow-Origin', '*');
-  response.setHeader('Access-Control-Allow-Methods', METHODS);
-  // `Authorization` must be named: a `*` wildcard never covers it.
-  response.setHeader(
-    'Access-Control-Allow-Headers',
-    'Authorization, Content-Type, MCP-Protocol-Version',
-  );
-  response.setHeader('Access-Control-Max-Age', '86400');
+/**
+ * Writes the routes of one instance's metadata controller (a subclass of
+ * `ProtectedResourceMetadataController`): the root document and each resource's
+ * path-inserted one, as exact paths. A wildcard route would do, but Express and Fastify spell
+ * wildcards differently; exact paths leave every other path to the router's 404.
+ */
+export function routeProtectedResourceMetadata(
+  controller: Type<ProtectedResourceMetadataController>,
+  config: ResourceServerConfig,
+): void {
+  const paths = [
+    ...new Set([PROTECTED_RESOURCE_METADATA_PATH, ...config.resources.map((r) => r.metadataPath)]),
+  ];
+  // Literal paths: ResourceServerConfig refuses resource paths with router syntax.
+  const literal = paths;
+  const prototype = controller.prototype;
+  // Own methods of the subclass: route metadata lives on the function, so the shared class
+  // and other instances keep theirs.
+  const getMetadata = defineMethod(prototype, 'getMetadata', function (this, request, response) {
+    return ProtectedResourceMetadataController.prototype.getMetadata.call(this, request, response);
+  });
+  Get(literal)(prototype, 'getMetadata', getMetadata);
+  Req()(prototype, 'getMetadata', 0);
+  Res({ passthrough: true })(prototype, 'getMetadata', 1);
+  const preflight = defineMethod(prototype, 'preflight', function (this, response) {
+    ProtectedResourceMetadataController.prototype.preflight.call(this, response);
+  });
+  Options(literal)(prototype, 'preflight', preflight);
+  HttpCode(204)(prototype, 'preflight', preflight);
+  Res({ passthrough: true })(prototype, 'preflight', 0);
+  AllowedMethods(literal, METHODS, {
+    cors: true,
+    // Not the RFC 6749 shape: this is the resource server's document, not the AS's.
+    refuse: (allowed) => new MethodNotAllowedException(`Use ${allowed.join(', ')}.`),
+  })(controller);
+}
+
+function defineMethod(
+  prototype: ProtectedResourceMetadataController,
+  name: 'getMetadata' | 'preflight',
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the two handlers' own types
+  value: (this: ProtectedResourceMetadataController, ...args: any[]) => unknown,
+): PropertyDescriptor {
+  Object.defineProperty(prototype, name, { value, writable: true, configurable: true });
+  return Object.getOwnPropertyDescriptor(prototype, name) as PropertyDescriptor;
 }

@@ -1,13 +1,13 @@
 import { Catch, HttpException, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
-import type { ServerResponse } from 'node:http';
 import { types } from 'node:util';
 import {
   DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
   isDatabaseUnavailableError,
-} from './database-unavailable';
-import { OAuthError } from './oauth-error';
-import type { OAuthErrorBody } from './oauth-error';
+} from '../oauth/database-unavailable';
+import { OAuthError } from '../oauth/oauth-error';
+import { sendResponse, type HttpResponse } from './http-exchange';
+import type { OAuthErrorBody } from '../oauth/oauth-error';
 
 /** What the filter sends: always an RFC 6749 §5.2 body. */
 export interface OAuthErrorResponse {
@@ -76,34 +76,28 @@ export class OAuthExceptionFilter implements ExceptionFilter {
     if (host.getType() !== 'http') {
       throw exception;
     }
-    this.send(exception, host.switchToHttp().getResponse<ServerResponse>());
+    this.send(exception, host.switchToHttp().getResponse<HttpResponse>());
   }
 
-  /** Writes the RFC 6749 §5.2 answer for any thrown value onto a Node response. */
-  send(exception: unknown, response: ServerResponse): void {
+  /** Writes the RFC 6749 §5.2 answer for any thrown value, on either HTTP adapter. */
+  send(exception: unknown, response: HttpResponse): void {
     const { status, body, headers } = this.toResponse(exception);
-
-    if (response.headersSent) {
-      // Too late for a status line; close what was started rather than append JSON to it.
-      if (!response.writableEnded) {
-        response.end();
-      }
-      return;
-    }
-    response.statusCode = status;
-    for (const [name, value] of Object.entries(headers)) {
-      // setHeader throws on CR/LF; a bad header must not turn into an unhandled error here.
-      if (HEADER_NAME.test(name) && HEADER_VALUE.test(value)) {
-        response.setHeader(name, value);
-      }
-    }
+    // setHeader throws on CR/LF; a bad header must not turn into an unhandled error here.
+    const safe = Object.entries(headers).filter(
+      ([name, value]) => HEADER_NAME.test(name) && HEADER_VALUE.test(value),
+    );
     // RFC 6749 §5.1/§5.2: errors are JSON and must not be cached (AS-21).
-    const payload = JSON.stringify(body);
-    response.setHeader('Content-Type', 'application/json; charset=utf-8');
-    response.setHeader('Cache-Control', 'no-store');
-    response.setHeader('Pragma', 'no-cache');
-    response.setHeader('Content-Length', Buffer.byteLength(payload));
-    response.end(payload);
+    sendResponse(
+      response,
+      status,
+      {
+        ...Object.fromEntries(safe),
+        'Content-Type': 'application/json; charset=utf-8',
+        'Cache-Control': 'no-store',
+        Pragma: 'no-cache',
+      },
+      JSON.stringify(body),
+    );
   }
 
   /** Maps any thrown value to the response the filter sends. Public for reuse and tests. */

@@ -15,7 +15,7 @@ import {
 import type { ArgumentsHost, INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { OAuthError } from './oauth-error';
+import { OAuthError } from '../oauth/oauth-error';
 import { OAuthExceptionFilter } from './oauth-exception.filter';
 
 /** A stand-in for node's ServerResponse that records what the filter does. */
