@@ -1,6 +1,13 @@
-import { type HttpServer, Injectable, type OnModuleInit } from '@nestjs/common';
+import {
+  type HttpServer,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
+import { OAuthError } from './oauth/oauth-error';
+import { requestPath, type HttpRequest, type HttpResponse } from './http/http-exchange';
 import { PageExceptionFilter } from './authorization-server/authorization/page-exception.filter';
 import { McpAuthConfig } from './mcp-auth.config';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter';
@@ -26,9 +33,10 @@ export class EndpointPaths {
     config: Pick<McpAuthConfig, 'endpoints' | 'host'>,
     private readonly matching: PathMatching,
   ) {
-    const { token, registration, revocation, introspection, authorization, interaction } =
+    const { token, registration, revocation, introspection, authorization, interaction, jwks } =
       config.endpoints;
-    for (const url of [token, registration, revocation, introspection]) {
+    const metadata = new URL('/.well-known/oauth-authorization-server', jwks).toString();
+    for (const url of [token, registration, revocation, introspection, jwks, metadata]) {
       this.exact.set(this.normalize(new URL(url).pathname), 'json');
     }
     this.exact.set(this.normalize(new URL(authorization).pathname), 'page');
@@ -53,15 +61,36 @@ export class EndpointPaths {
   }
 }
 
+/** Express's default body limit, kept on Fastify (whose own default is 1 MiB) for these paths. */
+const BODY_LIMIT = 100 * 1024;
+/** Express's form parser refuses more parameters than this before any handler runs. */
+const PARAMETER_LIMIT = 1000;
+
+/** The Fastify instance members used here (no import of fastify itself). */
+interface FastifyInstanceLike {
+  errorHandler: (error: Error, request: HttpRequest, reply: HttpResponse) => unknown;
+  setErrorHandler(
+    handler: (error: Error, request: HttpRequest, reply: HttpResponse) => unknown,
+  ): unknown;
+  addHook(
+    name: 'preParsing' | 'preValidation',
+    hook: (request: HttpRequest, reply: HttpResponse, ...rest: never[]) => Promise<unknown>,
+  ): unknown;
+}
+
 /**
- * Answers errors raised before routing (body-parser: malformed JSON, 413, too many
- * parameters) on this module instance's own paths, in the endpoint's shape: RFC 6749 JSON
- * (AS-24) or an HTML page. It is an Express error middleware installed after the routes and
- * before Nest's own error handler, so errors on every other path, and every error of the host's
+ * Answers errors raised before a handler runs (malformed JSON, 413, too many parameters, an
+ * unsupported media type) on this module instance's own paths, in the endpoint's shape: RFC
+ * 6749 JSON (AS-24) or an HTML page. Errors on every other path, and every error of the host's
  * controllers, RPC handlers and filters, take their usual course: no application-wide filter.
+ *
+ * - Express: an error middleware installed after the routes and before Nest's own error
+ *   handler (`onModuleInit` runs between the two).
+ * - Fastify: Nest's error handler, installed after `onModuleInit`, is wrapped at bootstrap;
+ *   hooks give these paths Express's body and parameter limits.
  */
 @Injectable()
-export class BodyParserErrorsResponder implements OnModuleInit {
+export class BodyParserErrorsResponder implements OnModuleInit, OnApplicationBootstrap {
   private readonly json = new OAuthExceptionFilter();
   private readonly pages = new PageExceptionFilter();
 
@@ -70,20 +99,95 @@ export class BodyParserErrorsResponder implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  /** Runs after `app.init()` registered the routes and before Nest's error handler. */
-  onModuleInit(): void {
-    const adapter = this.adapterHost.httpAdapter;
-    if (adapter?.getType() !== 'express') return;
-    const server = adapter as Partial<Pick<HttpServer, 'getRouteMatchingOptions'>>;
-    const paths = new EndpointPaths(this.config, {
+  private endpointPaths(): EndpointPaths {
+    const server = this.adapterHost.httpAdapter as Partial<
+      Pick<HttpServer, 'getRouteMatchingOptions'>
+    >;
+    return new EndpointPaths(this.config, {
       caseSensitive: false,
       ignoreTrailingSlash: true,
       ...server.getRouteMatchingOptions?.(),
     });
+  }
+
+  private respond(kind: 'json' | 'page', error: unknown, response: HttpResponse): void {
+    (kind === 'json' ? this.json : this.pages).send(error, response);
+  }
+
+  /** Express: runs after `app.init()` registered the routes and before Nest's error handler. */
+  onModuleInit(): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter?.getType() === 'fastify') {
+      this.limitFastifyBodies(adapter.getInstance<FastifyInstanceLike>());
+      return;
+    }
+    if (adapter?.getType() !== 'express') return;
+    const paths = this.endpointPaths();
     adapter.use((error: unknown, request: Request, response: Response, next: NextFunction) => {
       const kind = paths.kindOf(request.path, request.hostname);
       if (kind === undefined) return next(error);
-      (kind === 'json' ? this.json : this.pages).send(error, response);
+      this.respond(kind, error, response);
     });
   }
+
+  /** Fastify: Nest set its error handler after `onModuleInit`; ours goes in front of it. */
+  onApplicationBootstrap(): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter?.getType() !== 'fastify') return;
+    const fastify = adapter.getInstance<FastifyInstanceLike>();
+    const paths = this.endpointPaths();
+    const nestHandler = fastify.errorHandler;
+    const respond = this.respond.bind(this);
+    // A function: Fastify calls error handlers with its instance as `this`.
+    fastify.setErrorHandler(function (this: unknown, error, request, reply) {
+      const kind = isClientError(error)
+        ? paths.kindOf(requestPath(request), request.hostname)
+        : undefined;
+      if (kind === undefined) return nestHandler.call(this, error, request, reply);
+      respond(kind, error, reply);
+    });
+  }
+
+  private limitFastifyBodies(fastify: FastifyInstanceLike): void {
+    const paths = this.endpointPaths();
+    fastify.addHook('preParsing', async (request) => {
+      if (paths.kindOf(requestPath(request), request.hostname) === undefined) return;
+      const headers = request.headers;
+      // An empty body is no body, whatever its label (as on Express): Fastify would refuse an
+      // empty one labelled JSON before the handler could answer, say, 405.
+      const noBody =
+        headers['content-length'] === '0' ||
+        (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined);
+      if (noBody) delete headers['content-type'];
+      const length = Number(headers['content-length']);
+      if (length > BODY_LIMIT) throw bodyError(413, 'The request body is too large.');
+    });
+    fastify.addHook('preValidation', async (request) => {
+      const body = request.body;
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+      if (paths.kindOf(requestPath(request), request.hostname) === undefined) return;
+      if (!isFormRequest(request)) return;
+      if (Object.keys(body).length > PARAMETER_LIMIT) {
+        throw bodyError(413, 'The request has too many parameters.');
+      }
+    });
+  }
+}
+
+/** Errors of the request itself (parsers, limits): the ones answered in the endpoint's shape. */
+function isClientError(error: unknown): boolean {
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+function isFormRequest(request: HttpRequest): boolean {
+  const type = request.headers['content-type'];
+  return type?.split(';')[0].trim().toLowerCase() === 'application/x-www-form-urlencoded';
+}
+
+/** Shaped like a Fastify content-parser error, so the filters map it as they map those. */
+function bodyError(status: number, message: string): Error {
+  return Object.assign(new OAuthError('invalid_request', message, { status }), {
+    statusCode: status,
+  });
 }

@@ -237,7 +237,13 @@ function httpErrorStatus(value: unknown): number | undefined {
   if (typeof status !== 'number') {
     return undefined;
   }
-  return typeof fields.expose === 'boolean' || typeof fields.type === 'string' ? status : undefined;
+  // body-parser's errors (Express) carry `expose` or `type`; Fastify's content-parser errors a
+  // `FST_ERR_CTP_*` code.
+  const fromBodyParser =
+    typeof fields.expose === 'boolean' ||
+    typeof fields.type === 'string' ||
+    (typeof fields.code === 'string' && fields.code.startsWith('FST_ERR_CTP_'));
+  return fromBodyParser ? status : undefined;
 }
 
 /** The body-parser error `type` of the error itself or of what Nest wrapped. */

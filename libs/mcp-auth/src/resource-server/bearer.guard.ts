@@ -92,6 +92,7 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
       resource: this.resourceOf(route, request),
       requiredScopes: route.requiredScopes,
       scopeHierarchy: this.config.scopeHierarchy,
+      response,
     });
     return (super.canActivate(context) as Promise<boolean>).catch((error: unknown) => {
       throw withChallengeHeaders(error, response);

@@ -1,3 +1,4 @@
+import type { HttpResponse } from '../http/http-exchange';
 import type { VerifiedAccessToken } from './access-token-verifier.interface';
 import type { ChallengeScope } from './bearer-challenge.exception';
 import type { ScopeHierarchy } from './scope-hierarchy';
@@ -8,6 +9,8 @@ import type { ScopeHierarchy } from './scope-hierarchy';
  */
 export interface RequestAuthContext extends ChallengeScope {
   readonly scopeHierarchy: ScopeHierarchy;
+  /** Where a handler's own challenge (`requireScopes`) writes its headers, on either adapter. */
+  readonly response: HttpResponse;
   token?: VerifiedAccessToken;
 }
 

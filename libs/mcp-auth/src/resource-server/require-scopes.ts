@@ -1,4 +1,4 @@
-import { BearerChallengeException, type HeaderTarget } from './bearer-challenge.exception';
+import { BearerChallengeException } from './bearer-challenge.exception';
 import { getRequestAuthContext, type RequestAuthContext } from './request-auth-context';
 
 function authenticatedContext(request: object, caller: string): RequestAuthContext {
@@ -49,7 +49,7 @@ export function requireScopes(
     { resource: context.resource, requiredScopes: needed },
     description,
   );
-  // Express links the response to the request; no exception filter copies headers.
-  challenge.applyTo((request as { res?: HeaderTarget }).res);
+  // No exception filter copies the challenge's headers: they go on the response now.
+  challenge.applyTo(context.response);
   throw challenge;
 }
