@@ -70,6 +70,22 @@ export const NEST_CONSUMERS: readonly NestConsumer[] = [
     },
     devDependencies: COMMON_DEV_DEPENDENCIES,
   },
+  {
+    // The lowest versions the library's peer ranges admit for Nest 11.
+    name: 'Nest 11.0 (lowest peers), CommonJS',
+    nestMajor: 11,
+    moduleType: 'commonjs',
+    dependencies: {
+      '@nestjs/common': '11.0.0',
+      '@nestjs/core': '11.0.0',
+      '@nestjs/platform-express': '11.0.0',
+      '@nestjs/config': '4.0.0',
+      '@nestjs/typeorm': '11.0.1',
+      '@nestjs/passport': '11.0.2',
+      ...COMMON_DEPENDENCIES,
+    },
+    devDependencies: COMMON_DEV_DEPENDENCIES,
+  },
 ];
 
 /** The consumer's package.json: the packed library plus `consumer`'s packages. */
