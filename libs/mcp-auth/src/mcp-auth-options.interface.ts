@@ -2,6 +2,7 @@ import type { RateLimitOptions } from './abuse/rate-limit-options.interface';
 import type { AuthorizationInteractionOptions } from './authorization-server/authorization/interaction-options';
 import type { IntrospectionOptions } from './authorization-server/introspection/introspection-options';
 import type { ClientRegistrationOptions } from './authorization-server/registration/registration-options';
+import type { OpenApiOptions } from './http/openapi-options';
 import type { LifecycleOptions } from './lifecycle/lifecycle-options';
 import type { McpAuthResourceServerOptions } from './resource-server/resource-server-options.interface';
 import type { StorageOptions } from './storage/storage-options';
@@ -24,6 +25,7 @@ export type {
 } from './authorization-server/authorization/interaction-options';
 export type { StorageOptions } from './storage/storage-options';
 export type { LifecycleOptions } from './lifecycle/lifecycle-options';
+export type { OpenApiOptions } from './http/openapi-options';
 
 /** A protected MCP endpoint served by this application. */
 export interface McpResourceOptions {
@@ -76,4 +78,10 @@ export interface McpAuthModuleOptions
   introspection?: IntrospectionOptions;
   /** The resource server half: scope hierarchy, clock tolerance, deny-list polling. */
   resourceServer?: McpAuthResourceServerOptions;
+  /**
+   * The module's routes in the host's OpenAPI (Swagger) document. Default: left out;
+   * `{ include: true }` lists them, described and tagged 'OAuth' (or `tag`), with the
+   * protected resource metadata.
+   */
+  openApi?: OpenApiOptions;
 }

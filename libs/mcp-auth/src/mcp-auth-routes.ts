@@ -2,11 +2,31 @@ import { Controller, type Provider, type Type, UseFilters, UseGuards } from '@ne
 import { ModulesContainer } from '@nestjs/core';
 import { McpAuthThrottlerGuard, RateLimited } from './abuse/mcp-auth-throttler.guard';
 import type { RateLimitedEndpoint } from './abuse/rate-limit-options.interface';
+import { AuthorizeController } from './authorization-server/authorization/authorize.controller';
+import { InteractionController } from './authorization-server/authorization/interaction.controller';
 import { PageExceptionFilter } from './authorization-server/authorization/page-exception.filter';
+import { IntrospectionController } from './authorization-server/introspection/introspection.controller';
+import { AuthorizationServerMetadataController } from './authorization-server/metadata/authorization-server-metadata.controller';
+import { JwksController } from './authorization-server/metadata/jwks.controller';
+import { ClientRegistrationController } from './authorization-server/registration/client-registration.controller';
+import { RevocationController } from './authorization-server/revocation/revocation.controller';
+import { TokenController } from './authorization-server/token/token.controller';
 import { instanceController } from './http/instance-controller';
+import { hideFromOpenApi, type OpenApiOperations, showInOpenApi } from './http/openapi';
+import {
+  AUTHORIZATION_SERVER_METADATA_OPERATIONS,
+  CLIENT_REGISTRATION_OPERATIONS,
+  INTERACTION_OPERATIONS,
+  INTROSPECTION_OPERATIONS,
+  JWKS_OPERATIONS,
+  PROTECTED_RESOURCE_METADATA_OPERATIONS,
+  REVOCATION_OPERATIONS,
+  TOKEN_OPERATIONS,
+} from './http/openapi-operations';
 import { McpAuthConfig } from './mcp-auth.config';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter';
 import { Public } from './resource-server/decorators/public.decorator';
+import { McpResourceServerModule } from './resource-server/mcp-resource-server.module';
 
 /** Where a controller's routes hang: under the route prefix, or at the origin root. */
 export type RouteBase = 'prefixed' | 'root';
@@ -37,6 +57,8 @@ export function instanceControllers(controllers: ModuleController[]): InstanceCo
   return controllers.map(({ controller, base, errors, rateLimit }) => {
     const subclass = instanceController(controller);
     Public()(subclass);
+    // Out of the host's OpenAPI document unless `openApi.include` (see routeBindingProvider).
+    hideFromOpenApi(subclass);
     if (errors)
       UseFilters(errors === 'json' ? OAuthExceptionFilter : PageExceptionFilter)(subclass);
     if (rateLimit) {
@@ -66,10 +88,55 @@ export function routeBindingProvider(controllers: InstanceController[]): Provide
           host: config.host,
         })(controller);
       }
+      if (config.openApi.include) showInOpenApiDocument(application, controllers, config);
       return controllers.map(({ controller }) => controller.name);
     },
     inject: [McpAuthConfig, ModulesContainer],
   };
+}
+
+/** How each controller of the module is described in the host's OpenAPI document. */
+const OPENAPI_OPERATIONS = new Map<Type<unknown>, OpenApiOperations>([
+  [AuthorizationServerMetadataController, AUTHORIZATION_SERVER_METADATA_OPERATIONS],
+  [JwksController, JWKS_OPERATIONS],
+  [ClientRegistrationController, CLIENT_REGISTRATION_OPERATIONS],
+  // One @All() handler for GET and POST: left out (see showInOpenApi).
+  [AuthorizeController, {}],
+  [InteractionController, INTERACTION_OPERATIONS],
+  [TokenController, TOKEN_OPERATIONS],
+  [RevocationController, REVOCATION_OPERATIONS],
+  [IntrospectionController, INTROSPECTION_OPERATIONS],
+]);
+
+/**
+ * `openApi.include`: lists this instance's controllers, and the protected resource metadata of
+ * the `McpResourceServerModule` composed with it (`McpAuthModule` maps only the resource-server
+ * settings to that module, so its routes are found here: the resource-server module instance
+ * that imports the module holding these controllers).
+ */
+function showInOpenApiDocument(
+  application: ModulesContainer,
+  controllers: InstanceController[],
+  config: McpAuthConfig,
+): void {
+  for (const { controller } of controllers) {
+    const shared = Object.getPrototypeOf(controller) as Type<unknown>;
+    showInOpenApi(controller, config.openApi, OPENAPI_OPERATIONS.get(shared) ?? {});
+  }
+  const own = new Set<unknown>(controllers.map(({ controller }) => controller));
+  const modules = [...application.values()];
+  const core = modules.find((module) => [...module.controllers.keys()].some((c) => own.has(c)));
+  if (!core) return;
+  for (const module of modules) {
+    if (module.metatype !== McpResourceServerModule || !module.imports.has(core)) continue;
+    for (const controller of module.controllers.keys()) {
+      showInOpenApi(
+        controller as Type<unknown>,
+        config.openApi,
+        PROTECTED_RESOURCE_METADATA_OPERATIONS,
+      );
+    }
+  }
 }
 
 /** Host (lower case, `*` for none) → issuer of the instances of each application. */

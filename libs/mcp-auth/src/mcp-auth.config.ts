@@ -11,6 +11,11 @@ import {
   type StaticClientOptions,
   validateClientRegistrationOptions,
 } from './authorization-server/registration/registration-options';
+import {
+  type OpenApiOptions,
+  resolveOpenApiOptions,
+  validateOpenApiOptions,
+} from './http/openapi-options';
 import { validateLifecycleOptions } from './lifecycle/lifecycle-options';
 import { validateIssuer } from './oauth/issuer';
 import { normalizePath } from './oauth/resource-path';
@@ -83,6 +88,8 @@ export class McpAuthConfig {
   readonly secureCookies: boolean;
   /** Every scope any resource knows plus offline_access if configured: metadata `scopes_supported`. */
   readonly scopesSupported: string[];
+  /** Whether the module's routes appear in the host's OpenAPI document, and under which tag. */
+  readonly openApi: Readonly<Required<OpenApiOptions>>;
 
   constructor(options: McpAuthModuleOptions) {
     const problems = validateOptions(options);
@@ -125,6 +132,7 @@ export class McpAuthConfig {
     this.introspectionClients = new Set(options.introspection?.allowedClients ?? []);
     this.secureCookies = options.issuer.startsWith('https:');
     this.scopesSupported = Object.keys(options.scopes);
+    this.openApi = resolveOpenApiOptions(options.openApi);
 
     const base = `${this.issuer}${this.routePrefix}`;
     this.endpoints = {
@@ -168,6 +176,7 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
     ...validateClientRegistrationOptions(options),
     ...validateRateLimitOptions(options.rateLimit),
     ...validateIntrospectionOptions(options.introspection),
+    ...validateOpenApiOptions(options.openApi),
   ];
 }
 

@@ -2,6 +2,7 @@ import { Delete, Get, Options, Patch, Post, Put, Res } from '@nestjs/common';
 import { setPublicCorsHeaders } from './cors-headers';
 import { setHeader, type HttpResponse } from './http-exchange';
 import { methodNotAllowed } from './method-not-allowed';
+import { hideOperationFromOpenApi } from './openapi';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS';
 
@@ -50,6 +51,7 @@ export function AllowedMethods(
       Object.defineProperty(prototype, name, { value: handler, writable: true, configurable: true });
       const descriptor = Object.getOwnPropertyDescriptor(prototype, name) as PropertyDescriptor;
       MAPPINGS[method](path)(prototype, name, descriptor);
+      hideOperationFromOpenApi(handler);
       Res({ passthrough: true })(prototype, name, 0);
     }
   };

@@ -1,5 +1,8 @@
 import { Controller, type DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
 import { instanceController } from '../http/instance-controller';
+import { hideFromOpenApi, showInOpenApi } from '../http/openapi';
+import { resolveOpenApiOptions } from '../http/openapi-options';
+import { PROTECTED_RESOURCE_METADATA_OPERATIONS } from '../http/openapi-operations';
 import { AccessTokenVerifier } from './access-token-verifier.interface';
 import { BearerGuard } from './bearer.guard';
 import { BearerStrategy } from './bearer.strategy';
@@ -58,6 +61,8 @@ export class McpResourceServerModule {
     ) as Type<ProtectedResourceMetadataController>;
     // The module's own route stays reachable when a host installs BearerGuard app-wide.
     Public()(metadataController);
+    // Out of the host's OpenAPI document unless the options ask for it (see routeBinding).
+    hideFromOpenApi(metadataController);
     return {
       ...base,
       module: McpResourceServerModule,
@@ -100,16 +105,22 @@ export class McpResourceServerModule {
 /**
  * The metadata sits at the origin root (RFC 9728 §3.1), on `host` if set. The host is known
  * only once options resolve, and providers are built before Nest registers routes, so a factory
- * writes it on this instance's controller class.
+ * writes it on this instance's controller class, with its OpenAPI description if asked for.
  */
 function routeBinding(controller: Type<ProtectedResourceMetadataController>): Provider {
   return {
     provide: RESOURCE_SERVER_ROUTES,
-    useFactory: (config: ResourceServerConfig) => {
+    useFactory: (config: ResourceServerConfig, options: ResourceServerModuleOptions) => {
       Controller({ path: '/', host: config.host })(controller);
       routeProtectedResourceMetadata(controller, config);
+      const openApi = resolveOpenApiOptions(options.openApi, 'McpResourceServerModule options');
+      // Only ever turned on here: under McpAuthModule these options carry no `openApi`, and
+      // that module's own option decides (see mcp-auth-routes.ts).
+      if (openApi.include) {
+        showInOpenApi(controller, openApi, PROTECTED_RESOURCE_METADATA_OPERATIONS);
+      }
       return controller.name;
     },
-    inject: [ResourceServerConfig],
+    inject: [ResourceServerConfig, RESOURCE_SERVER_MODULE_OPTIONS],
   };
 }

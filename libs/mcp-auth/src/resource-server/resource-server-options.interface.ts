@@ -108,6 +108,12 @@ export interface ResourceServerModuleOptions extends ResourceServerSettings {
   verifier: ResourceServerVerifierOptions;
   /** Answer the metadata routes only for this Host (several resource servers in one app). */
   host?: string;
+  /**
+   * The metadata routes in the host's OpenAPI (Swagger) document. Default: left out;
+   * `{ include: true }` lists them, described and tagged 'OAuth' (or `tag`). Same shape as
+   * `McpAuthModule`'s `openApi`, which covers them when that module serves them.
+   */
+  openApi?: { include?: boolean; tag?: string };
 }
 
 /** Settings that shape the resource-server module itself. */

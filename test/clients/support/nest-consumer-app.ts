@@ -1,0 +1,270 @@
+/**
+ * The Nest app of the packed-consumer proof (`nest-consumer.e2e-spec.ts`), as the README's
+ * "Using the module in your own Nest app" describes it, in the two shapes existing backends
+ * have: Nest 12 (ESM only) as an ESM app, and Nest 11 as a CommonJS app. The source is the
+ * same; only the package versions, the package type and the relative-import extension differ.
+ */
+
+export type ConsumerModuleType = 'module' | 'commonjs';
+
+export interface NestConsumer {
+  /** Shown in the test names and the timings, e.g. 'Nest 12, ESM'. */
+  name: string;
+  /** The major version of Nest it installs. */
+  nestMajor: number;
+  /** The consumer package.json's `type`. */
+  moduleType: ConsumerModuleType;
+  /** Package → range; `workspace` takes the range of the workspace's package.json. */
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+}
+
+/** Take the range from the workspace's package.json (the versions the repository tests). */
+export const WORKSPACE_RANGE = 'workspace';
+
+/** What both consumers install apart from Nest itself (no `class-transformer`: nothing needs it). */
+const COMMON_DEPENDENCIES: Record<string, string> = {
+  '@nestjs/throttler': WORKSPACE_RANGE,
+  '@modelcontextprotocol/sdk': WORKSPACE_RANGE,
+  typeorm: WORKSPACE_RANGE,
+  pg: WORKSPACE_RANGE,
+  '@electric-sql/pglite': WORKSPACE_RANGE,
+  'reflect-metadata': WORKSPACE_RANGE,
+  rxjs: WORKSPACE_RANGE,
+  passport: WORKSPACE_RANGE,
+  'class-validator': WORKSPACE_RANGE,
+};
+const COMMON_DEV_DEPENDENCIES: Record<string, string> = {
+  '@types/node': WORKSPACE_RANGE,
+  '@types/express': WORKSPACE_RANGE,
+};
+
+export const NEST_CONSUMERS: readonly NestConsumer[] = [
+  {
+    name: 'Nest 12, ESM',
+    nestMajor: 12,
+    moduleType: 'module',
+    dependencies: {
+      '@nestjs/common': WORKSPACE_RANGE,
+      '@nestjs/core': WORKSPACE_RANGE,
+      '@nestjs/platform-express': WORKSPACE_RANGE,
+      '@nestjs/config': WORKSPACE_RANGE,
+      '@nestjs/typeorm': WORKSPACE_RANGE,
+      '@nestjs/passport': WORKSPACE_RANGE,
+      ...COMMON_DEPENDENCIES,
+    },
+    devDependencies: COMMON_DEV_DEPENDENCIES,
+  },
+  {
+    name: 'Nest 11, CommonJS',
+    nestMajor: 11,
+    moduleType: 'commonjs',
+    dependencies: {
+      '@nestjs/common': '^11.0.0',
+      '@nestjs/core': '^11.0.0',
+      '@nestjs/platform-express': '^11.0.0',
+      '@nestjs/config': '^4.0.0',
+      '@nestjs/typeorm': '^11.0.0',
+      '@nestjs/passport': '^11.0.0',
+      ...COMMON_DEPENDENCIES,
+    },
+    devDependencies: COMMON_DEV_DEPENDENCIES,
+  },
+  {
+    // The lowest versions the library's peer ranges admit for Nest 11.
+    name: 'Nest 11.0 (lowest peers), CommonJS',
+    nestMajor: 11,
+    moduleType: 'commonjs',
+    dependencies: {
+      '@nestjs/common': '11.0.0',
+      '@nestjs/core': '11.0.0',
+      '@nestjs/platform-express': '11.0.0',
+      '@nestjs/config': '4.0.0',
+      '@nestjs/typeorm': '11.0.1',
+      '@nestjs/passport': '11.0.2',
+      ...COMMON_DEPENDENCIES,
+    },
+    devDependencies: COMMON_DEV_DEPENDENCIES,
+  },
+];
+
+/** The consumer's package.json: the packed library plus `consumer`'s packages. */
+export function consumerManifest(
+  consumer: NestConsumer,
+  tarball: string,
+  workspaceRange: (name: string) => string,
+): Record<string, unknown> {
+  const resolve = (ranges: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(ranges).map(([name, range]) => [
+        name,
+        range === WORKSPACE_RANGE ? workspaceRange(name) : range,
+      ]),
+    );
+  return {
+    name: 'existing-nest-backend',
+    version: '0.0.1',
+    private: true,
+    type: consumer.moduleType,
+    scripts: { build: 'tsc -p tsconfig.json', start: 'node dist/main.js' },
+    dependencies: { 'nestjs-mcp-auth': `file:${tarball}`, ...resolve(consumer.dependencies) },
+    devDependencies: resolve(consumer.devDependencies),
+  };
+}
+
+/**
+ * The consumer's sources and tsconfig. ESM needs the `.js` extension on relative imports;
+ * the CommonJS app writes them the way `nest new` does, without one.
+ */
+export function consumerFiles(consumer: NestConsumer): Record<string, string> {
+  const js = consumer.moduleType === 'module' ? '.js' : '';
+  return {
+    'src/main.ts': `import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module${js}';
+
+async function bootstrap() {
+  const app = await NestFactory.create(AppModule);
+  app.enableShutdownHooks();
+  await app.listen(process.env.PORT ?? 3000, '127.0.0.1');
+  console.log(\`Listening on \${await app.getUrl()}\`);
+}
+void bootstrap();
+`,
+    'src/users-authenticator.ts': `import { Injectable } from '@nestjs/common';
+import type {
+  AuthenticatedResourceOwner,
+  ResourceOwnerAuthenticator,
+} from 'nestjs-mcp-auth';
+
+/** The backend's own users (one, for the test). */
+@Injectable()
+export class UsersAuthenticator implements ResourceOwnerAuthenticator {
+  async authenticate(username: string, password: string): Promise<AuthenticatedResourceOwner | null> {
+    return username === 'carol' && password === 'carol-password-1'
+      ? { subject: 'user-carol', displayName: 'Carol' }
+      : null;
+  }
+}
+`,
+    // The README's MCP controller: the official MCP SDK behind BearerGuard.
+    'src/mcp.controller.ts': `import { Controller, Get, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Response } from 'express';
+import { BearerGuard, RequiredScopes, type McpAuthenticatedRequest } from 'nestjs-mcp-auth';
+
+function createMcpServer(): McpServer {
+  const server = new McpServer({ name: 'my-backend', version: '1.0.0' });
+  server.registerTool('whoami', { description: 'The signed-in user and the granted scopes' }, (extra) => {
+    const who = {
+      subject: extra.authInfo?.extra?.sub,
+      clientId: extra.authInfo?.clientId,
+      scopes: extra.authInfo?.scopes,
+    };
+    return { content: [{ type: 'text', text: JSON.stringify(who) }] };
+  });
+  return server;
+}
+
+@Controller('mcp')
+@UseGuards(BearerGuard)
+@RequiredScopes('mcp:tools')
+export class McpController {
+  @Post()
+  async handle(@Req() req: McpAuthenticatedRequest, @Res() res: Response): Promise<void> {
+    // Stateless Streamable HTTP: a server and a transport per request, each request
+    // authenticated by its own bearer token.
+    const server = createMcpServer();
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    // req.auth, set by BearerGuard, reaches the tools as extra.authInfo.
+    await transport.handleRequest(req, res, req.body);
+  }
+
+  @Get()
+  noStream(@Res() res: Response): void {
+    res.status(405).set('Allow', 'POST').end(); // stateless: no server-initiated stream
+  }
+}
+`,
+    'src/app.module.ts': `import { Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import {
+  createPostgresDataSource,
+  MCP_AUTH_MIGRATIONS,
+  McpAuthModule,
+  ResourceOwnerAuthenticator,
+  type PostgresDataSourceOptions,
+} from 'nestjs-mcp-auth';
+import { McpController } from './mcp.controller${js}';
+import { UsersAuthenticator } from './users-authenticator${js}';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot(),
+    TypeOrmModule.forRootAsync({
+      useFactory: () => ({ type: 'postgres', autoLoadEntities: true, migrations: [...MCP_AUTH_MIGRATIONS] }),
+      dataSourceFactory: (options) =>
+        createPostgresDataSource(
+          { url: process.env.DATABASE_URL, embeddedDataDir: '.data/pglite' },
+          options as PostgresDataSourceOptions,
+        ),
+    }),
+    McpAuthModule.forRootAsync({
+      imports: [ConfigModule],
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => ({
+        issuer: config.getOrThrow('ISSUER_URL'),
+        resources: [{ path: '/mcp', scopes: ['mcp:tools'] }],
+        scopes: { 'mcp:tools': 'Call tools', offline_access: 'Stay signed in' },
+        migrationsRun: true,
+      }),
+      extraProviders: [{ provide: ResourceOwnerAuthenticator, useClass: UsersAuthenticator }],
+    }),
+  ],
+  controllers: [McpController],
+})
+export class AppModule {}
+`,
+    // What \`nest new\` writes (module and moduleResolution nodenext: the package type decides
+    // between ESM and CommonJS output), less \`baseUrl\` (TypeScript 6 rejects it) and
+    // incremental builds.
+    'tsconfig.json': `${JSON.stringify(
+      {
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          resolvePackageJsonExports: true,
+          esModuleInterop: true,
+          isolatedModules: true,
+          declaration: false,
+          removeComments: true,
+          emitDecoratorMetadata: true,
+          experimentalDecorators: true,
+          allowSyntheticDefaultImports: true,
+          target: 'ES2023',
+          sourceMap: false,
+          outDir: './dist',
+          rootDir: './src',
+          skipLibCheck: true,
+          strictNullChecks: true,
+          forceConsistentCasingInFileNames: true,
+          noImplicitAny: false,
+          strictBindCallApply: false,
+          noFallthroughCasesInSwitch: false,
+        },
+        include: ['src/**/*.ts'],
+      },
+      null,
+      2,
+    )}\n`,
+  };
+}
