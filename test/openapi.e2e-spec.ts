@@ -82,14 +82,16 @@ describe("OpenAPI: the module in the host's Swagger document", () => {
         '/.well-known/oauth-authorization-server': ['get'],
         '/.well-known/jwks.json': ['get'],
         '/oauth/register': ['post'],
+        '/oauth/authorize': ['get', 'post'],
         '/oauth/interaction/{id}': ['get'],
         '/oauth/interaction/{id}/login': ['post'],
         '/oauth/interaction/{id}/consent': ['post'],
         '/oauth/token': ['post'],
         '/oauth/revoke': ['post'],
         '/oauth/introspect': ['post'],
+        // The root document and the resource's own, as exact paths: no `{path}` parameter.
         [PRM]: ['get'],
-        [`${PRM}/{path}`]: ['get'],
+        [`${PRM}/mcp`]: ['get'],
       });
       for (const [path, item] of Object.entries(doc.paths)) {
         if (path === '/host/status') {
@@ -182,6 +184,11 @@ describe("OpenAPI: the module in the host's Swagger document", () => {
         content: { 'application/json': { schema: { required: ['keys'] } } },
       });
       expect(paths[PRM].get?.tags).toEqual(['Authorization']);
+      expect(paths[`${PRM}/mcp`].get?.responses['200']).toMatchObject({
+        content: {
+          'application/json': { schema: { required: ['resource', 'authorization_servers'] } },
+        },
+      });
       expect(paths[PRM].get?.responses['200']).toMatchObject({
         content: {
           'application/json': { schema: { required: ['resource', 'authorization_servers'] } },
@@ -229,7 +236,7 @@ describe("OpenAPI: the module in the host's Swagger document", () => {
         expect(operations(doc)).toEqual({
           '/host/status': ['get'],
           [PRM]: ['get'],
-          [`${PRM}/{path}`]: ['get'],
+          [`${PRM}/mcp`]: ['get'],
         });
         expect(doc.paths[PRM].get?.tags).toEqual(['OAuth']);
       });

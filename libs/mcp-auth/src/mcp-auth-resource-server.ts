@@ -34,6 +34,7 @@ export function resourceServerOptions(
     scopeHierarchy,
     clockTolerance,
     strategyName,
+    openApi: config.openApi,
     verifier: { type: 'custom' },
   };
 }

@@ -16,17 +16,16 @@ import { hideFromOpenApi, type OpenApiOperations, showInOpenApi } from './http/o
 import {
   AUTHORIZATION_SERVER_METADATA_OPERATIONS,
   CLIENT_REGISTRATION_OPERATIONS,
+  AUTHORIZE_OPERATIONS,
   INTERACTION_OPERATIONS,
   INTROSPECTION_OPERATIONS,
   JWKS_OPERATIONS,
-  PROTECTED_RESOURCE_METADATA_OPERATIONS,
   REVOCATION_OPERATIONS,
   TOKEN_OPERATIONS,
 } from './http/openapi-operations';
 import { McpAuthConfig } from './mcp-auth.config';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter';
 import { Public } from './resource-server/decorators/public.decorator';
-import { McpResourceServerModule } from './resource-server/mcp-resource-server.module';
 
 /** Where a controller's routes hang: under the route prefix, or at the origin root. */
 export type RouteBase = 'prefixed' | 'root';
@@ -88,7 +87,7 @@ export function routeBindingProvider(controllers: InstanceController[]): Provide
           host: config.host,
         })(controller);
       }
-      if (config.openApi.include) showInOpenApiDocument(application, controllers, config);
+      if (config.openApi.include) showInOpenApiDocument(controllers, config);
       return controllers.map(({ controller }) => controller.name);
     },
     inject: [McpAuthConfig, ModulesContainer],
@@ -100,8 +99,7 @@ const OPENAPI_OPERATIONS = new Map<Type<unknown>, OpenApiOperations>([
   [AuthorizationServerMetadataController, AUTHORIZATION_SERVER_METADATA_OPERATIONS],
   [JwksController, JWKS_OPERATIONS],
   [ClientRegistrationController, CLIENT_REGISTRATION_OPERATIONS],
-  // One @All() handler for GET and POST: left out (see showInOpenApi).
-  [AuthorizeController, {}],
+  [AuthorizeController, AUTHORIZE_OPERATIONS],
   [InteractionController, INTERACTION_OPERATIONS],
   [TokenController, TOKEN_OPERATIONS],
   [RevocationController, REVOCATION_OPERATIONS],
@@ -109,33 +107,13 @@ const OPENAPI_OPERATIONS = new Map<Type<unknown>, OpenApiOperations>([
 ]);
 
 /**
- * `openApi.include`: lists this instance's controllers, and the protected resource metadata of
- * the `McpResourceServerModule` composed with it (`McpAuthModule` maps only the resource-server
- * settings to that module, so its routes are found here: the resource-server module instance
- * that imports the module holding these controllers).
+ * `openApi.include`: lists this instance's controllers. The protected resource metadata is
+ * the composed `McpResourceServerModule`'s, which receives the same `openApi` option.
  */
-function showInOpenApiDocument(
-  application: ModulesContainer,
-  controllers: InstanceController[],
-  config: McpAuthConfig,
-): void {
+function showInOpenApiDocument(controllers: InstanceController[], config: McpAuthConfig): void {
   for (const { controller } of controllers) {
     const shared = Object.getPrototypeOf(controller) as Type<unknown>;
     showInOpenApi(controller, config.openApi, OPENAPI_OPERATIONS.get(shared) ?? {});
-  }
-  const own = new Set<unknown>(controllers.map(({ controller }) => controller));
-  const modules = [...application.values()];
-  const core = modules.find((module) => [...module.controllers.keys()].some((c) => own.has(c)));
-  if (!core) return;
-  for (const module of modules) {
-    if (module.metatype !== McpResourceServerModule || !module.imports.has(core)) continue;
-    for (const controller of module.controllers.keys()) {
-      showInOpenApi(
-        controller as Type<unknown>,
-        config.openApi,
-        PROTECTED_RESOURCE_METADATA_OPERATIONS,
-      );
-    }
   }
 }
 

@@ -48,7 +48,11 @@ export function AllowedMethods(
         setHeader(response, 'Allow', allowed.join(', '));
         throw options.refuse ? options.refuse(allowed) : methodNotAllowed(allowed);
       };
-      Object.defineProperty(prototype, name, { value: handler, writable: true, configurable: true });
+      Object.defineProperty(prototype, name, {
+        value: handler,
+        writable: true,
+        configurable: true,
+      });
       const descriptor = Object.getOwnPropertyDescriptor(prototype, name) as PropertyDescriptor;
       MAPPINGS[method](path)(prototype, name, descriptor);
       hideOperationFromOpenApi(handler);

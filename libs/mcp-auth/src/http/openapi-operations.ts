@@ -251,6 +251,31 @@ export const INTROSPECTION_OPERATIONS: OpenApiOperations = {
 const INTERACTION_ID = { id: 'The pending authorization, from the authorize redirect.' };
 const CSRF = string('The token of the page the form came from.');
 
+const AUTHORIZATION_RESPONSES = {
+  302: {
+    description:
+      'To the login page, or back to the client with an error once its redirect URI is trusted.',
+  },
+  400: { description: 'An error page: the client or redirect URI could not be trusted.' },
+};
+
+/** The authorization endpoint: the browser's, with the parameters of OAuth 2.1 §4.1.1. */
+export const AUTHORIZE_OPERATIONS: OpenApiOperations = {
+  authorizeGet: {
+    summary: 'Authorization request (browser)',
+    description:
+      'Query parameters: response_type=code, client_id, redirect_uri, code_challenge, code_challenge_method=S256, scope, state, resource, prompt.',
+    produces: HTML,
+    responses: AUTHORIZATION_RESPONSES,
+  },
+  authorizePost: {
+    summary: 'Authorization request as a form post (browser)',
+    description: 'The parameters of the GET form, as an application/x-www-form-urlencoded body.',
+    produces: HTML,
+    responses: AUTHORIZATION_RESPONSES,
+  },
+};
+
 export const INTERACTION_OPERATIONS: OpenApiOperations = {
   show: {
     summary: 'Sign-in or consent page',

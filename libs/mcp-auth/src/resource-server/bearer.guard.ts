@@ -7,12 +7,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard, type IAuthModuleOptions } from '@nestjs/passport';
-import {
-  requestPath,
-  setHeader,
-  type HttpRequest,
-  type HttpResponse,
-} from '../http/http-exchange';
+import { requestPath, setHeader, type HttpRequest, type HttpResponse } from '../http/http-exchange';
 import {
   AccessTokenVerifierUnavailableError,
   type VerifiedAccessToken,

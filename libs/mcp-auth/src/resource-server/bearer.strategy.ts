@@ -102,8 +102,7 @@ export class BearerStrategy
    */
   private verifyToken(request: HttpRequest, token: string, done: VerifyDone): void {
     const resource =
-      getRequestAuthContext(request)?.resource ??
-      this.config.resourceForPath(requestPath(request));
+      getRequestAuthContext(request)?.resource ?? this.config.resourceForPath(requestPath(request));
     const context = { resource: resource.uri };
     let cached: VerifiedAccessToken | undefined;
     try {

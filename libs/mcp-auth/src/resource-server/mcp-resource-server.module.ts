@@ -114,8 +114,7 @@ function routeBinding(controller: Type<ProtectedResourceMetadataController>): Pr
       Controller({ path: '/', host: config.host })(controller);
       routeProtectedResourceMetadata(controller, config);
       const openApi = resolveOpenApiOptions(options.openApi, 'McpResourceServerModule options');
-      // Only ever turned on here: under McpAuthModule these options carry no `openApi`, and
-      // that module's own option decides (see mcp-auth-routes.ts).
+      // After the routes are written: the description goes on this subclass's own handlers.
       if (openApi.include) {
         showInOpenApi(controller, openApi, PROTECTED_RESOURCE_METADATA_OPERATIONS);
       }

@@ -1,10 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
-import {
-  appendHeader,
-  type HttpRequest,
-  type HttpResponse,
-} from '../../http/http-exchange';
+import { appendHeader, type HttpRequest, type HttpResponse } from '../../http/http-exchange';
 import { constantTimeEqual, hashSecret } from '../../tokens/secret-hash';
 import { randomToken } from '../../tokens/random-token';
 

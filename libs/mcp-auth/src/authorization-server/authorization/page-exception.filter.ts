@@ -37,6 +37,11 @@ export class PageExceptionFilter implements ExceptionFilter {
       status >= 500 && status !== 503
         ? 'The request could not be processed.'
         : (body.error_description ?? 'The request could not be processed.');
-    sendResponse(response, status, { ...PAGE_HEADERS, ...headers }, renderErrorPage(title, message));
+    sendResponse(
+      response,
+      status,
+      { ...PAGE_HEADERS, ...headers },
+      renderErrorPage(title, message),
+    );
   }
 }

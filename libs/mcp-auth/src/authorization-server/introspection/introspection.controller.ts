@@ -55,5 +55,4 @@ export class IntrospectionController {
     params.get('token_type_hint');
     return this.introspection.introspect(client, token);
   }
-
 }

@@ -53,5 +53,4 @@ export class AuthorizationServerMetadataController {
   preflight(@Res({ passthrough: true }) response: HttpResponse): void {
     setPublicCorsHeaders(response, METHODS);
   }
-
 }

@@ -49,5 +49,4 @@ export class JwksController {
   preflight(@Res({ passthrough: true }) response: HttpResponse): void {
     setPublicCorsHeaders(response, METHODS);
   }
-
 }

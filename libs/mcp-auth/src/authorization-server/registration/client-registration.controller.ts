@@ -1,13 +1,4 @@
-import {
-  Body,
-  Controller,
-  HttpCode,
-  Options,
-  Post,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
+import { Body, Controller, HttpCode, Options, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { HttpRequest, HttpResponse } from '../../http/http-exchange';
 import { isJsonRequest, setHeader } from '../../http/http-exchange';
 import { ENDPOINT_PATHS } from '../../mcp-auth.config';
@@ -72,7 +63,6 @@ export class ClientRegistrationController {
     this.assertEnabled();
     setPublicCorsHeaders(response, METHODS);
   }
-
 
   /** 404 while dynamic registration is turned off. */
   assertEnabled(): void {

@@ -1,13 +1,4 @@
-import {
-  Controller,
-  Header,
-  HttpCode,
-  Options,
-  Post,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
+import { Controller, Header, HttpCode, Options, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { HttpRequest, HttpResponse } from '../../http/http-exchange';
 import { ENDPOINT_PATHS } from '../../mcp-auth.config';
 import { OAuthExceptionFilter } from '../../http/oauth-exception.filter';
@@ -58,5 +49,4 @@ export class RevocationController {
   preflight(@Res({ passthrough: true }) response: HttpResponse): void {
     setPublicCorsHeaders(response, METHODS);
   }
-
 }

@@ -1,13 +1,4 @@
-import {
-  Controller,
-  Header,
-  HttpCode,
-  Options,
-  Post,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
+import { Controller, Header, HttpCode, Options, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { HttpRequest, HttpResponse } from '../../http/http-exchange';
 import { ENDPOINT_PATHS } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
@@ -77,5 +68,4 @@ export class TokenController {
   preflight(@Res({ passthrough: true }) response: HttpResponse): void {
     setPublicCorsHeaders(response, METHODS);
   }
-
 }

@@ -69,27 +69,39 @@ export function routeProtectedResourceMetadata(
   controller: Type<ProtectedResourceMetadataController>,
   config: ResourceServerConfig,
 ): void {
+  // Literal paths: ResourceServerConfig refuses resource paths with router syntax.
   const paths = [
     ...new Set([PROTECTED_RESOURCE_METADATA_PATH, ...config.resources.map((r) => r.metadataPath)]),
   ];
-  // Literal paths: ResourceServerConfig refuses resource paths with router syntax.
-  const literal = paths;
-  const prototype = controller.prototype;
+  const prototype = controller.prototype as ProtectedResourceMetadataController;
+  const base = ProtectedResourceMetadataController.prototype;
   // Own methods of the subclass: route metadata lives on the function, so the shared class
   // and other instances keep theirs.
-  const getMetadata = defineMethod(prototype, 'getMetadata', function (this, request, response) {
-    return ProtectedResourceMetadataController.prototype.getMetadata.call(this, request, response);
-  });
-  Get(literal)(prototype, 'getMetadata', getMetadata);
+  const getMetadata = defineMethod(
+    prototype,
+    'getMetadata',
+    function (
+      this: ProtectedResourceMetadataController,
+      request: HttpRequest,
+      response: HttpResponse,
+    ) {
+      return base.getMetadata.call(this, request, response);
+    },
+  );
+  Get(paths)(prototype, 'getMetadata', getMetadata);
   Req()(prototype, 'getMetadata', 0);
   Res({ passthrough: true })(prototype, 'getMetadata', 1);
-  const preflight = defineMethod(prototype, 'preflight', function (this, response) {
-    ProtectedResourceMetadataController.prototype.preflight.call(this, response);
-  });
-  Options(literal)(prototype, 'preflight', preflight);
+  const preflight = defineMethod(
+    prototype,
+    'preflight',
+    function (this: ProtectedResourceMetadataController, response: HttpResponse) {
+      base.preflight.call(this, response);
+    },
+  );
+  Options(paths)(prototype, 'preflight', preflight);
   HttpCode(204)(prototype, 'preflight', preflight);
   Res({ passthrough: true })(prototype, 'preflight', 0);
-  AllowedMethods(literal, METHODS, {
+  AllowedMethods(paths, METHODS, {
     cors: true,
     // Not the RFC 6749 shape: this is the resource server's document, not the AS's.
     refuse: (allowed) => new MethodNotAllowedException(`Use ${allowed.join(', ')}.`),
@@ -99,8 +111,7 @@ export function routeProtectedResourceMetadata(
 function defineMethod(
   prototype: ProtectedResourceMetadataController,
   name: 'getMetadata' | 'preflight',
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the two handlers' own types
-  value: (this: ProtectedResourceMetadataController, ...args: any[]) => unknown,
+  value: ProtectedResourceMetadataController[typeof name],
 ): PropertyDescriptor {
   Object.defineProperty(prototype, name, { value, writable: true, configurable: true });
   return Object.getOwnPropertyDescriptor(prototype, name) as PropertyDescriptor;
