@@ -1,5 +1,4 @@
-import { Controller, Get, Post, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { BadRequestException, Controller, Get, Post, Query, Redirect } from '@nestjs/common';
 import {
   InteractionNotFoundError,
   McpAuthorizationService,
@@ -8,47 +7,48 @@ import { computeS256Challenge } from '../libs/mcp-auth/src/oauth/pkce';
 import { ClientStore } from '../libs/mcp-auth/src/storage/client-store.interface';
 import { createTestApp, type TestApp } from './support/test-app';
 
-/** A host's own login page: it signs the user in its own way and finishes through the service. */
+/**
+ * A host's own login page: it signs the user in its own way and finishes through the service.
+ * Written with Nest's own return values and `@Redirect()`, so it runs on either adapter.
+ */
 @Controller('account')
 class HostLoginController {
   constructor(private readonly authorization: McpAuthorizationService) {}
 
   @Get('login')
-  async show(@Query('interaction') interaction: string, @Res() response: Response): Promise<void> {
+  async show(@Query('interaction') interaction: string) {
     const pending = await this.authorization.getInteraction(interaction);
-    if (!pending) {
-      response.status(400).send('expired');
-      return;
-    }
-    response.json({
+    if (!pending) throw new BadRequestException('expired');
+    return {
       client: pending.clientName,
       scopes: pending.scopes.map((s) => s.name),
       redirectUri: pending.redirectUri,
-    });
+    };
   }
 
   @Post('approve')
+  @Redirect(undefined, 303)
   async approve(
     @Query('interaction') interaction: string,
     @Query('scope') scope: string | undefined,
-    @Res() response: Response,
-  ): Promise<void> {
+  ): Promise<{ url: string }> {
     try {
       const { redirectUrl } = await this.authorization.completeAuthorization(interaction, {
         subject: 'host-user-42',
         scopes: scope ? scope.split(' ') : undefined,
       });
-      response.redirect(303, redirectUrl);
+      return { url: redirectUrl };
     } catch (error) {
       if (!(error instanceof InteractionNotFoundError)) throw error;
-      response.status(400).send('expired');
+      throw new BadRequestException('expired');
     }
   }
 
   @Post('deny')
-  async deny(@Query('interaction') interaction: string, @Res() response: Response): Promise<void> {
+  @Redirect(undefined, 303)
+  async deny(@Query('interaction') interaction: string): Promise<{ url: string }> {
     const { redirectUrl } = await this.authorization.denyAuthorization(interaction);
-    response.redirect(303, redirectUrl);
+    return { url: redirectUrl };
   }
 }
 

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { RateLimitedEndpoint } from '@app/mcp-auth';
 import { TestBrowser, parseForm } from '../support/browser';
-import { createTestApp, type TestApp } from '../support/test-app';
+import { itIf } from '../support/skip';
+import { createTestApp, TEST_HTTP_ADAPTER, type TestApp } from '../support/test-app';
 import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from '../support/test-database';
 import {
   authorizeUrl,
@@ -17,10 +18,19 @@ import {
 
 const LIMIT = 4;
 
-/** Every spelling Express serves with the same handler: case and one trailing slash. */
-function spellings(path: string): string[] {
+/** Spellings of a path other than its own: case and one trailing slash. */
+function otherSpellings(path: string): string[] {
   const mixed = path.replace(/\/(\w)/g, (_, first: string) => `/${first.toUpperCase()}`);
-  return [path, path.toUpperCase(), mixed, `${path}/`, `${mixed.toUpperCase()}/`];
+  return [path.toUpperCase(), mixed, `${path}/`, `${mixed.toUpperCase()}/`];
+}
+
+/**
+ * Every spelling the router serves with the same handler. Express (by default) ignores case and
+ * one trailing slash; Fastify (by default) routes only the path as written, and answers every
+ * other spelling 404 before any handler runs.
+ */
+function spellings(path: string): string[] {
+  return TEST_HTTP_ADAPTER === 'fastify' ? [path] : [path, ...otherSpellings(path)];
 }
 
 /**
@@ -43,6 +53,7 @@ describe('Security: rate limits hold whatever the spelling of the path', () => {
     const rule = { limit: LIMIT, ttl: 60 };
     t = await createTestApp({
       db,
+      trustProxy: 'loopback',
       auth: () => ({
         rateLimit: {
           register: rule,
@@ -54,7 +65,6 @@ describe('Security: rate limits hold whatever the spelling of the path', () => {
         },
       }),
     });
-    t.app.getHttpAdapter().getInstance().set('trust proxy', 'loopback');
     Logger.overrideLogger(['error']);
   });
   afterAll(async () => {
@@ -141,6 +151,19 @@ describe('Security: rate limits hold whatever the spelling of the path', () => {
       },
     );
 
+    itIf(TEST_HTTP_ADAPTER === 'fastify', 'only Express routes other spellings')(
+      'spellings the router does not route are 404 and store nothing',
+      async () => {
+        const from = freshAddress();
+        const changes = await changesOf(db.dataSource, async () => {
+          for (const spelling of otherSpellings(path)) {
+            expect((await send(spelling, from)).status).toBe(404);
+          }
+        });
+        expect(changes).toEqual({});
+      },
+    );
+
     it('mixed spellings share one budget', async () => {
       const from = freshAddress();
       const variants = spellings(path);
@@ -149,29 +172,32 @@ describe('Security: rate limits hold whatever the spelling of the path', () => {
     });
   });
 
-  it('password guessing on /Interaction/<id>/login stops at the limit, and then the right password is refused too', async () => {
-    const from = freshAddress();
-    const client = await register(t, secrets, 'none');
-    const browser = new TestBrowser(t.url);
-    const login = await browser.navigate(
-      authorizeUrl(t, client, { code_challenge: pkce().challenge }),
-    );
-    const form = parseForm(login.html ?? '');
-    expect(form?.fields).toContain('password');
-    const action = new URL(form!.action, login.url);
-    const shouted = `${t.url}${action.pathname.replace('/interaction/', '/Interaction/')}`;
-    const attempt = (password: string) =>
-      browser.request(shouted, {
-        form: { csrf: form!.csrf, username: 'alice', password },
+  itIf(TEST_HTTP_ADAPTER === 'express', 'Fastify does not route /Interaction/ at all')(
+    'password guessing on /Interaction/<id>/login stops at the limit, and then the right password is refused too',
+    async () => {
+      const from = freshAddress();
+      const client = await register(t, secrets, 'none');
+      const browser = new TestBrowser(t.url);
+      const login = await browser.navigate(
+        authorizeUrl(t, client, { code_challenge: pkce().challenge }),
+      );
+      const form = parseForm(login.html ?? '');
+      expect(form?.fields).toContain('password');
+      const action = new URL(form!.action, login.url);
+      const shouted = `${t.url}${action.pathname.replace('/interaction/', '/Interaction/')}`;
+      const attempt = (password: string) =>
+        browser.request(shouted, {
+          form: { csrf: form!.csrf, username: 'alice', password },
+          headers: from,
+        });
+      for (let i = 0; i < LIMIT; i++) expect((await attempt(`guess-${i}`)).status).toBe(401);
+      expect((await attempt('alice-password')).status).toBe(429);
+      // The canonical spelling is in the same budget.
+      const canonical = await browser.request(action.toString(), {
+        form: { csrf: form!.csrf, username: 'alice', password: 'alice-password' },
         headers: from,
       });
-    for (let i = 0; i < LIMIT; i++) expect((await attempt(`guess-${i}`)).status).toBe(401);
-    expect((await attempt('alice-password')).status).toBe(429);
-    // The canonical spelling is in the same budget.
-    const canonical = await browser.request(action.toString(), {
-      form: { csrf: form!.csrf, username: 'alice', password: 'alice-password' },
-      headers: from,
-    });
-    expect(canonical.status).toBe(429);
-  });
+      expect(canonical.status).toBe(429);
+    },
+  );
 });

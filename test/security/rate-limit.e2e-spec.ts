@@ -43,9 +43,11 @@ describe('Security: rate limits', () => {
   async function appWith(
     rateLimit: RateLimitOptions | undefined,
     issuer?: string,
+    trustProxy?: 'loopback',
   ): Promise<TestApp> {
     const app = await createTestApp({
       db,
+      trustProxy,
       auth: () => ({ rateLimit, ...(issuer ? { issuer } : {}) }),
     });
     Logger.overrideLogger(['error']);
@@ -168,8 +170,7 @@ describe('Security: rate limits', () => {
 
   describe('keyed on the client address', () => {
     it('behind a trusted proxy, X-Forwarded-For separates clients', async () => {
-      const t = await appWith({ register: { limit: 2, ttl: 60 } });
-      t.app.getHttpAdapter().getInstance().set('trust proxy', 'loopback');
+      const t = await appWith({ register: { limit: 2, ttl: 60 } }, undefined, 'loopback');
       const from = (ip: string) => ({ 'x-forwarded-for': ip });
       for (let i = 0; i < 2; i++)
         expect((await registration(t, from('203.0.113.1'))).status).toBe(201);

@@ -4,6 +4,7 @@ import {
   type LogLevel,
   type ModuleMetadata,
 } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -36,6 +37,8 @@ export interface TestAppOptions {
   /** Reuse a database (e.g. to restart an app or run a second instance on it). */
   db?: TestDatabase;
   port?: number;
+  /** Take the client address from X-Forwarded-For sent through a loopback proxy. */
+  trustProxy?: 'loopback';
 }
 
 /** A free TCP port on loopback (released before use; fine for tests). */
@@ -100,12 +103,23 @@ export function defaultAuthOptions(origin: string): McpAuthModuleOptions {
 export const TEST_HTTP_ADAPTER: 'express' | 'fastify' =
   process.env.TEST_HTTP_ADAPTER === 'fastify' ? 'fastify' : 'express';
 
-/** A Nest application of `moduleRef` on the adapter under test. */
-export function createHttpApplication(moduleRef: TestingModule): INestApplication {
-  const options = { logger: ['error', 'warn'] as LogLevel[] };
-  return TEST_HTTP_ADAPTER === 'fastify'
-    ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), options)
-    : moduleRef.createNestApplication(options);
+/**
+ * A Nest application of `moduleRef` on the adapter under test. `trustProxy: 'loopback'` takes
+ * the client address from X-Forwarded-For when the proxy is on loopback (each adapter's own
+ * setting: Express's `trust proxy`, Fastify's `trustProxy`).
+ */
+export function createHttpApplication(
+  moduleRef: TestingModule,
+  options: { trustProxy?: 'loopback' } = {},
+): INestApplication {
+  const appOptions = { logger: ['error', 'warn'] as LogLevel[] };
+  if (TEST_HTTP_ADAPTER === 'fastify') {
+    const adapter = new FastifyAdapter({ trustProxy: options.trustProxy ? '127.0.0.1' : false });
+    return moduleRef.createNestApplication<NestFastifyApplication>(adapter, appOptions);
+  }
+  const app = moduleRef.createNestApplication<NestExpressApplication>(appOptions);
+  if (options.trustProxy) app.set('trust proxy', options.trustProxy);
+  return app;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -134,7 +148,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     providers: options.module?.providers ?? [],
   }).compile();
 
-  const app = createHttpApplication(moduleRef);
+  const app = createHttpApplication(moduleRef, { trustProxy: options.trustProxy });
   try {
     await app.listen(port, '127.0.0.1');
   } catch (error) {

@@ -1,9 +1,4 @@
-import {
-  type HttpServer,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { type HttpServer, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 import { OAuthError } from './oauth/oauth-error';
@@ -66,12 +61,15 @@ const BODY_LIMIT = 100 * 1024;
 /** Express's form parser refuses more parameters than this before any handler runs. */
 const PARAMETER_LIMIT = 1000;
 
+type FastifyErrorHandler = (
+  this: unknown,
+  error: Error,
+  request: HttpRequest,
+  reply: HttpResponse,
+) => unknown;
+
 /** The Fastify instance members used here (no import of fastify itself). */
 interface FastifyInstanceLike {
-  errorHandler: (error: Error, request: HttpRequest, reply: HttpResponse) => unknown;
-  setErrorHandler(
-    handler: (error: Error, request: HttpRequest, reply: HttpResponse) => unknown,
-  ): unknown;
   addHook(
     name: 'preParsing' | 'preValidation',
     hook: (request: HttpRequest, reply: HttpResponse, ...rest: never[]) => Promise<unknown>,
@@ -86,11 +84,11 @@ interface FastifyInstanceLike {
  *
  * - Express: an error middleware installed after the routes and before Nest's own error
  *   handler (`onModuleInit` runs between the two).
- * - Fastify: Nest's error handler, installed after `onModuleInit`, is wrapped at bootstrap;
- *   hooks give these paths Express's body and parameter limits.
+ * - Fastify: the error handler Nest installs after `onModuleInit` is wrapped as it is set;
+ *   hooks give these paths Express's limits (body size, parameters, charset, encoding).
  */
 @Injectable()
-export class BodyParserErrorsResponder implements OnModuleInit, OnApplicationBootstrap {
+export class BodyParserErrorsResponder implements OnModuleInit {
   private readonly json = new OAuthExceptionFilter();
   private readonly pages = new PageExceptionFilter();
 
@@ -114,42 +112,42 @@ export class BodyParserErrorsResponder implements OnModuleInit, OnApplicationBoo
     (kind === 'json' ? this.json : this.pages).send(error, response);
   }
 
-  /** Express: runs after `app.init()` registered the routes and before Nest's error handler. */
+  /**
+   * Runs after `app.init()` registered the routes and before Nest installs its error handler.
+   * Express: an error middleware, which comes before Nest's. Fastify has one error handler per
+   * scope, and setting a second is a warning: the one Nest is about to set is wrapped instead.
+   */
   onModuleInit(): void {
     const adapter = this.adapterHost.httpAdapter;
-    if (adapter?.getType() === 'fastify') {
-      this.limitFastifyBodies(adapter.getInstance<FastifyInstanceLike>());
+    const type = adapter?.getType();
+    if (type !== 'express' && type !== 'fastify') return;
+    const paths = this.endpointPaths();
+    if (type === 'express') {
+      adapter.use((error: unknown, request: Request, response: Response, next: NextFunction) => {
+        const kind = paths.kindOf(request.path, request.hostname);
+        if (kind === undefined) return next(error);
+        this.respond(kind, error, response);
+      });
       return;
     }
-    if (adapter?.getType() !== 'express') return;
-    const paths = this.endpointPaths();
-    adapter.use((error: unknown, request: Request, response: Response, next: NextFunction) => {
-      const kind = paths.kindOf(request.path, request.hostname);
-      if (kind === undefined) return next(error);
-      this.respond(kind, error, response);
-    });
-  }
-
-  /** Fastify: Nest set its error handler after `onModuleInit`; ours goes in front of it. */
-  onApplicationBootstrap(): void {
-    const adapter = this.adapterHost.httpAdapter;
-    if (adapter?.getType() !== 'fastify') return;
-    const fastify = adapter.getInstance<FastifyInstanceLike>();
-    const paths = this.endpointPaths();
-    const nestHandler = fastify.errorHandler;
+    this.limitFastifyBodies(adapter.getInstance<FastifyInstanceLike>(), paths);
     const respond = this.respond.bind(this);
-    // A function: Fastify calls error handlers with its instance as `this`.
-    fastify.setErrorHandler(function (this: unknown, error, request, reply) {
-      const kind = isClientError(error)
-        ? paths.kindOf(requestPath(request), request.hostname)
-        : undefined;
-      if (kind === undefined) return nestHandler.call(this, error, request, reply);
-      respond(kind, error, reply);
-    });
+    const setErrorHandler = adapter.setErrorHandler.bind(adapter);
+    adapter.setErrorHandler = (handler: FastifyErrorHandler, prefix?: string) =>
+      // A function: Fastify calls error handlers with its instance as `this`.
+      setErrorHandler(
+        function (this: unknown, error: Error, request, reply) {
+          const kind = isClientError(error)
+            ? paths.kindOf(requestPath(request), request.hostname)
+            : undefined;
+          if (kind === undefined) return handler.call(this, error, request, reply) as unknown;
+          respond(kind, error, reply);
+        } satisfies FastifyErrorHandler,
+        prefix,
+      );
   }
 
-  private limitFastifyBodies(fastify: FastifyInstanceLike): void {
-    const paths = this.endpointPaths();
+  private limitFastifyBodies(fastify: FastifyInstanceLike, paths: EndpointPaths): void {
     fastify.addHook('preParsing', async (request) => {
       if (paths.kindOf(requestPath(request), request.hostname) === undefined) return;
       const headers = request.headers;
@@ -161,6 +159,15 @@ export class BodyParserErrorsResponder implements OnModuleInit, OnApplicationBoo
       if (noBody) delete headers['content-type'];
       const length = Number(headers['content-length']);
       if (length > BODY_LIMIT) throw bodyError(413, 'The request body is too large.');
+      // What Express's parsers refuse and Fastify's would read anyway.
+      const encoding = headers['content-encoding']?.trim().toLowerCase();
+      if (encoding !== undefined && encoding !== 'identity') {
+        throw bodyError(415, 'The request body must not be compressed.');
+      }
+      const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(headers['content-type'] ?? '')?.[1];
+      if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
+        throw bodyError(415, 'The request body must be UTF-8.');
+      }
     });
     fastify.addHook('preValidation', async (request) => {
       const body = request.body;
