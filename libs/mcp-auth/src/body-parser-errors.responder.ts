@@ -133,18 +133,17 @@ export class BodyParserErrorsResponder implements OnModuleInit {
     this.limitFastifyBodies(adapter.getInstance<FastifyInstanceLike>(), paths);
     const respond = this.respond.bind(this);
     const setErrorHandler = adapter.setErrorHandler.bind(adapter);
-    adapter.setErrorHandler = (handler: FastifyErrorHandler, prefix?: string) =>
+    adapter.setErrorHandler = (handler: FastifyErrorHandler, prefix?: string): void => {
       // A function: Fastify calls error handlers with its instance as `this`.
-      setErrorHandler(
-        function (this: unknown, error: Error, request, reply) {
-          const kind = isClientError(error)
-            ? paths.kindOf(requestPath(request), request.hostname)
-            : undefined;
-          if (kind === undefined) return handler.call(this, error, request, reply) as unknown;
-          respond(kind, error, reply);
-        } satisfies FastifyErrorHandler,
-        prefix,
-      );
+      const ours: FastifyErrorHandler = function (this: unknown, error, request, reply) {
+        const kind = isClientError(error)
+          ? paths.kindOf(requestPath(request), request.hostname)
+          : undefined;
+        if (kind === undefined) return handler.call(this, error, request, reply);
+        respond(kind, error, reply);
+      };
+      setErrorHandler(ours, prefix);
+    };
   }
 
   private limitFastifyBodies(fastify: FastifyInstanceLike, paths: EndpointPaths): void {
