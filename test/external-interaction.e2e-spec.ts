@@ -1,11 +1,7 @@
 import { Controller, Get, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import {
-  InteractionNotFoundError,
-  McpAuthorizationService,
-} from '../libs/mcp-auth/src/authorization-server/authorization/mcp-authorization.service';
-import { computeS256Challenge } from '../libs/mcp-auth/src/oauth/pkce';
-import { ClientStore } from '../libs/mcp-auth/src/storage/client-store.interface';
+import { InteractionNotFoundError, McpAuthorizationService, ClientStore } from '@app/mcp-auth';
+import { computeS256Challenge } from './support/pkce';
 import { createTestApp, type TestApp } from './support/test-app';
 
 /** A host's own login page: it signs the user in its own way and finishes through the service. */
