@@ -7,6 +7,8 @@ import tseslint from 'typescript-eslint';
 const SRC = 'libs/mcp-auth/src';
 const OUTSIDE_SRC =
   'Library code must not import from outside libs/mcp-auth/src (test/, bench/, apps/).';
+const PUBLIC_ENTRIES =
+  "Import the library only through its public entries, '@app/mcp-auth' (libs/mcp-auth/src/index.ts) or '@app/mcp-auth/resource-server' (libs/mcp-auth/src/resource-server/index.ts); only unit specs beside their source may import internals.";
 
 /**
  * Layering of the library, as `no-restricted-imports` blocks. Imports are relative, so each
@@ -125,6 +127,30 @@ export default tseslint.config(
     message:
       'abuse/ must not import authorization-server/ or resource-server/ (shared HTTP pieces live in http/).',
   }),
+  // Tests and the sample use the library as a host does: only through its two public entries.
+  // Unit specs beside their source (libs/**/*.spec.ts) may import internals. bench/ is exempt
+  // for now: its in-process scenarios measure internal units. No other block matches these
+  // files, so this one replaces no layering rule.
+  {
+    files: ['test/**/*.ts', 'apps/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: 'libs/mcp-auth/src',
+              message: PUBLIC_ENTRIES,
+            },
+            {
+              regex: '^@app/mcp-auth/(?!resource-server$)',
+              message: PUBLIC_ENTRIES,
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     // Tests assert on parsed JSON bodies and mocks; unsafe-member access there is noise.
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts'],

@@ -1,5 +1,5 @@
-import { ClientStore, type NewClient } from '../libs/mcp-auth/src/storage/client-store.interface';
-import { computeS256Challenge } from '../libs/mcp-auth/src/oauth/pkce';
+import { ClientStore, type NewClient } from '@app/mcp-auth';
+import { computeS256Challenge } from './support/pkce';
 import { publicClient } from './support/authorization-fixtures';
 import { TestBrowser, parseForm } from './support/browser';
 import { createTestApp, type TestApp } from './support/test-app';

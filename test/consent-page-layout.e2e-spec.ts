@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
-import { computeS256Challenge } from '../libs/mcp-auth/src/oauth/pkce';
-import type { NewClient } from '../libs/mcp-auth/src/storage/client-store.interface';
+import { computeS256Challenge } from './support/pkce';
+import type { NewClient } from '@app/mcp-auth';
 import { createClients, publicClient } from './support/authorization-fixtures';
 import { launchChromium } from './support/chromium';
 import { createTestApp, type TestApp } from './support/test-app';

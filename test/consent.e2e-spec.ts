@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
-import { BrowserBinding } from '../libs/mcp-auth/src/authorization-server/authorization/browser-binding';
+import { createHmac } from 'node:crypto';
 import {
   type AuthenticatedResourceOwner,
   ResourceOwnerAuthenticator,
-} from '../libs/mcp-auth/src/authorization-server/authorization/resource-owner-authenticator.interface';
-import { ConsentStore } from '../libs/mcp-auth/src/storage/consent-store.interface';
-import { hashSecret } from '../libs/mcp-auth/src/tokens/secret-hash';
+  ConsentStore,
+} from '@app/mcp-auth';
+import { hashSecret } from './support/secrets';
 import {
   authorizeUrl,
   confidentialClient,
@@ -18,6 +17,17 @@ import { createTestApp, type TestApp } from './support/test-app';
 import { TEST_USERS } from './support/test-authenticator';
 
 const COOKIE = 'mcp_auth_browser';
+
+/**
+ * The anti-CSRF token of a form, as anyone holding the browser-binding cookie can compute it:
+ * HMAC-SHA256 keyed with the cookie value over `mcp-auth:csrf:<form>:<hash of the interaction
+ * id>`, base64url. Computed here with node:crypto, independently of the library.
+ */
+function csrfToken(cookie: string, interactionId: string, form: 'login' | 'consent'): string {
+  return createHmac('sha256', cookie)
+    .update(`mcp-auth:csrf:${form}:${hashSecret(interactionId)}`)
+    .digest('base64url');
+}
 
 /** alice has a display name that needs escaping; bob has none. */
 @Injectable()
@@ -232,17 +242,13 @@ describe('consent (AS-17, RFC 8252 §8.6)', () => {
       expect(signedIn.status).toBe(303);
 
       // Whoever planted the value can compute its CSRF tokens, but it no longer matches ...
-      const plantedBinding = BrowserBinding.read(
-        { headers: { cookie: `${COOKIE}=${planted}` } } as Request,
-        false,
-      )!;
       const attacker = new TestBrowser(t.url);
       attacker.setCookie(COOKIE, planted);
       const codes = await count('mcp_auth_authorization_codes');
       expect((await attacker.request(`${t.url}/interaction/${id}`)).status).toBe(403);
       const forged = await attacker.request(`${t.url}/interaction/${id}/consent`, {
         form: {
-          csrf: plantedBinding.csrfToken(hashSecret(id), 'consent'),
+          csrf: csrfToken(planted, id, 'consent'),
           decision: 'approve',
         },
       });
@@ -264,12 +270,7 @@ describe('consent (AS-17, RFC 8252 §8.6)', () => {
       // The consent form rendered after sign-in carries a CSRF token keyed with the new cookie.
       const consent = await victim.navigate(`${t.url}/interaction/${id}`);
       const form = parseForm(consent.html ?? '')!;
-      expect(form.csrf).toBe(
-        BrowserBinding.read(
-          { headers: { cookie: `${COOKIE}=${rotated}` } } as Request,
-          false,
-        )!.csrfToken(hashSecret(id), 'consent'),
-      );
+      expect(form.csrf).toBe(csrfToken(rotated, id, 'consent'));
       const done = await victim.navigate(new URL(form.action, consent.url).toString(), {
         form: { csrf: form.csrf, decision: 'approve' },
       });

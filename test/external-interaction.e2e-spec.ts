@@ -1,10 +1,6 @@
 import { BadRequestException, Controller, Get, Post, Query, Redirect } from '@nestjs/common';
-import {
-  InteractionNotFoundError,
-  McpAuthorizationService,
-} from '../libs/mcp-auth/src/authorization-server/authorization/mcp-authorization.service';
-import { computeS256Challenge } from '../libs/mcp-auth/src/oauth/pkce';
-import { ClientStore } from '../libs/mcp-auth/src/storage/client-store.interface';
+import { InteractionNotFoundError, McpAuthorizationService, ClientStore } from '@app/mcp-auth';
+import { computeS256Challenge } from './support/pkce';
 import { createTestApp, type TestApp } from './support/test-app';
 
 /**

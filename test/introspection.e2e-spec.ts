@@ -14,8 +14,8 @@ import {
 import {
   GrantStore,
   type GrantStore as GrantStoreContract,
-} from '../libs/mcp-auth/src/storage/grant-store.interface';
-import { SigningKeyService } from '../libs/mcp-auth/src/tokens/signing-key.service';
+  SigningKeyService,
+} from '@app/mcp-auth';
 import type { TestApp } from './support/test-app';
 
 interface TokenBody {

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import request from 'supertest';
 import { discoverAuthorizationServerMetadata } from '@modelcontextprotocol/sdk/client/auth.js';
-import { AccessTokenIssuer } from '../libs/mcp-auth/src/tokens/access-token.issuer';
+import { AccessTokenIssuer } from '@app/mcp-auth';
 import { createTestApp, TEST_HTTP_ADAPTER, type TestApp } from './support/test-app';
 import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from './support/test-database';
 

@@ -1,4 +1,4 @@
-import { MCP_AUTH_ENTITIES } from '../libs/mcp-auth/src/storage/typeorm/entities';
+import { MCP_AUTH_ENTITIES } from '@app/mcp-auth';
 import { DATABASE_TARGETS, openTestDatabase } from './support/test-database';
 import { createTestApp } from './support/test-app';
 

@@ -24,9 +24,11 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { lookup } from 'node:dns/promises';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { ResourceOwnerAuthenticator } from '../libs/mcp-auth/src/authorization-server/authorization/resource-owner-authenticator.interface';
-import { McpAuthModule } from '../libs/mcp-auth/src/mcp-auth.module';
-import type { McpAuthModuleOptions } from '../libs/mcp-auth/src/mcp-auth-options.interface';
+import {
+  ResourceOwnerAuthenticator,
+  McpAuthModule,
+  type McpAuthModuleOptions,
+} from '@app/mcp-auth';
 import { TestBrowser } from './support/browser';
 import { defaultAuthOptions, freePort, TEST_RESOURCE_SERVER } from './support/test-app';
 import { TestAuthenticator } from './support/test-authenticator';

@@ -1,5 +1,4 @@
-import { McpAuthConfig } from '../libs/mcp-auth/src/mcp-auth.config';
-import { SigningKeyService } from '../libs/mcp-auth/src/tokens/signing-key.service';
+import { McpAuthConfig, SigningKeyService } from '@app/mcp-auth';
 import { createTestApp } from './support/test-app';
 
 describe('McpAuthModule boot', () => {

@@ -1,6 +1,4 @@
-import { McpAuthorizationService } from '../libs/mcp-auth/src/authorization-server/authorization/mcp-authorization.service';
-import type { NewClient } from '../libs/mcp-auth/src/storage/client-store.interface';
-import { ConsentStore } from '../libs/mcp-auth/src/storage/consent-store.interface';
+import { McpAuthorizationService, type NewClient, ConsentStore } from '@app/mcp-auth';
 import {
   authorizeUrl,
   confidentialClient,

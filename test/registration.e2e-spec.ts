@@ -4,12 +4,8 @@ import {
   discoverAuthorizationServerMetadata,
   registerClient,
 } from '@modelcontextprotocol/sdk/client/auth.js';
-import type {
-  RegistrationDecision,
-  StaticClientOptions,
-} from '../libs/mcp-auth/src/mcp-auth-options.interface';
-import { OAuthError } from '../libs/mcp-auth/src/oauth/oauth-error';
-import { hashSecret } from '../libs/mcp-auth/src/tokens/secret-hash';
+import { type RegistrationDecision, type StaticClientOptions, OAuthError } from '@app/mcp-auth';
+import { hashSecret } from './support/secrets';
 import { createTestApp, freePort, type TestApp } from './support/test-app';
 import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from './support/test-database';
 

@@ -1,17 +1,15 @@
 import { Controller, Logger, Post, Req, UseGuards } from '@nestjs/common';
 import { generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
-import { McpResourceServerModule } from '@app/mcp-auth';
 import {
+  McpResourceServerModule,
   AccessTokenVerifier,
   type VerifiedAccessToken,
-} from '../libs/mcp-auth/src/resource-server/access-token-verifier.interface';
-import type { McpAuthenticatedRequest } from '../libs/mcp-auth/src/resource-server/auth-info';
-import { BearerGuard } from '../libs/mcp-auth/src/resource-server/bearer.guard';
-import { AccessToken } from '../libs/mcp-auth/src/resource-server/decorators/access-token.decorator';
-import { RequiredScopes } from '../libs/mcp-auth/src/resource-server/decorators/required-scopes.decorator';
-import type { IntrospectionTokenVerifier } from '../libs/mcp-auth/src/resource-server/verifiers/introspection-token.verifier';
-import type { RemoteJwksTokenVerifier } from '../libs/mcp-auth/src/resource-server/verifiers/remote-jwks-token.verifier';
+  type McpAuthenticatedRequest,
+  BearerGuard,
+  AccessToken,
+  RequiredScopes,
+} from '@app/mcp-auth';
 import {
   postForm,
   redeemCode,
@@ -152,12 +150,12 @@ describe('McpResourceServerModule against node-oidc-provider', () => {
     });
 
     it('caches the keys: no fetch per request; an unknown kid refetches once, then cools down', async () => {
-      const verifier = rs.app.get<symbol, RemoteJwksTokenVerifier>(AccessTokenVerifier);
-      const keySet = verifier.keySet(idp.issuer)!;
+      // Counted where the keys are served: every JWKS fetch of the resource server.
+      const jwksUri = await idp.endpoint('jwks_uri');
       const token = await idp.token({ scope: 'mcp:tools', resource: `${rs.url}/mcp` });
-      const fetchesBefore = keySet.fetchCount;
+      const fetchesBefore = idp.requestCount(jwksUri);
       for (let i = 0; i < 5; i += 1) expect((await call(rs, token)).status).toBe(201);
-      expect(keySet.fetchCount).toBe(fetchesBefore);
+      expect(idp.requestCount(jwksUri)).toBe(fetchesBefore);
 
       const stranger = await generateKeyPair('ES256');
       const forged = async (kid: string) =>
@@ -176,7 +174,7 @@ describe('McpResourceServerModule against node-oidc-provider', () => {
       expect(first.body.error_description).toBe('unknown signing key');
       const second = await call(rs, await forged('rotated-2'));
       expect(second.status).toBe(401);
-      expect(keySet.fetchCount).toBe(fetchesBefore + 1);
+      expect(idp.requestCount(jwksUri)).toBe(fetchesBefore + 1);
     });
 
     it('refuses tokens of an issuer it does not trust and JWTs without at+jwt typ', async () => {
@@ -198,12 +196,11 @@ describe('McpResourceServerModule against node-oidc-provider', () => {
 
   describe('RFC 7662 introspection', () => {
     it('accepts an opaque token after asking oidc-provider, and caches the positive answer', async () => {
-      const verifier = introspecting.app.get<symbol, IntrospectionTokenVerifier>(
-        AccessTokenVerifier,
-      );
+      // Counted at oidc-provider's introspection endpoint.
+      const introspectionEndpoint = await idp.endpoint('introspection_endpoint');
       const token = await idp.token({ scope: 'mcp:tools', resource: `${introspecting.url}/mcp` });
       expect(token.split('.')).toHaveLength(1);
-      const before = verifier.requestCount;
+      const before = idp.requestCount(introspectionEndpoint);
       const response = await call(introspecting, token);
       expect(response.status).toBe(201);
       expect(response.body).toMatchObject({
@@ -212,7 +209,7 @@ describe('McpResourceServerModule against node-oidc-provider', () => {
         scopes: ['mcp:tools'],
       });
       expect((await call(introspecting, token)).status).toBe(201);
-      expect(verifier.requestCount).toBe(before + 1);
+      expect(idp.requestCount(introspectionEndpoint)).toBe(before + 1);
     });
 
     it('refuses an unknown token (active: false) and one for another resource', async () => {

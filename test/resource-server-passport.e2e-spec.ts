@@ -5,11 +5,13 @@ import { randomUUID } from 'node:crypto';
 import passport from 'passport';
 import { Strategy as HttpBearerStrategy } from 'passport-http-bearer';
 import request from 'supertest';
-import type { McpAuthenticatedRequest } from '../libs/mcp-auth/src/resource-server/auth-info';
-import { BearerGuard } from '../libs/mcp-auth/src/resource-server/bearer.guard';
-import { BearerStrategy } from '../libs/mcp-auth/src/resource-server/bearer.strategy';
-import { RequiredScopes } from '../libs/mcp-auth/src/resource-server/decorators/required-scopes.decorator';
-import { AccessTokenIssuer } from '../libs/mcp-auth/src/tokens/access-token.issuer';
+import {
+  type McpAuthenticatedRequest,
+  BearerGuard,
+  BearerStrategy,
+  RequiredScopes,
+  AccessTokenIssuer,
+} from '@app/mcp-auth';
 import { createTestApp, type TestApp } from './support/test-app';
 
 /** Known to the host when it writes its guards: it configures the name. */

@@ -16,20 +16,20 @@ import {
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientInformationMixed } from '@modelcontextprotocol/sdk/shared/auth.js';
-import type { VerifiedAccessToken } from '../libs/mcp-auth/src/resource-server/access-token-verifier.interface';
-import type { McpAuthenticatedRequest } from '../libs/mcp-auth/src/resource-server/auth-info';
-import { BearerGuard } from '../libs/mcp-auth/src/resource-server/bearer.guard';
-import { AccessToken } from '../libs/mcp-auth/src/resource-server/decorators/access-token.decorator';
-import { Public } from '../libs/mcp-auth/src/resource-server/decorators/public.decorator';
-import { RequiredScopes } from '../libs/mcp-auth/src/resource-server/decorators/required-scopes.decorator';
-import { requireScopes } from '../libs/mcp-auth/src/resource-server/require-scopes';
-import { RevocationList } from '../libs/mcp-auth/src/resource-server/revocation/revocation-list';
 import {
+  type VerifiedAccessToken,
+  type McpAuthenticatedRequest,
+  BearerGuard,
+  AccessToken,
+  Public,
+  RequiredScopes,
+  requireScopes,
   GrantStore,
+  REVOCATION_CHANNEL,
   type GrantStore as GrantStoreContract,
-} from '../libs/mcp-auth/src/storage/grant-store.interface';
-import { AccessTokenIssuer } from '../libs/mcp-auth/src/tokens/access-token.issuer';
-import { SigningKeyService } from '../libs/mcp-auth/src/tokens/signing-key.service';
+  AccessTokenIssuer,
+  SigningKeyService,
+} from '@app/mcp-auth';
 import { postForm, redeemCode, registerClient, seedCode } from './support/token-endpoints';
 import { createTestApp, type TestApp } from './support/test-app';
 import { itOnPostgres } from './support/skip';
@@ -399,8 +399,21 @@ describe('BearerGuard with our own authorization server (RS-1..RS-10)', () => {
   });
 
   describe('revocation via the deny-list (design "Known tensions")', () => {
-    it('listens for revocations (LISTEN/NOTIFY)', () => {
-      expect(t.app.get(RevocationList).isListening).toBe(true);
+    it('listens for revocations (LISTEN/NOTIFY)', async () => {
+      if (t.db.url) {
+        // Real Postgres: a dedicated connection whose last statement is the LISTEN.
+        const listeners = await t.db.dataSource.query<{ query: string }[]>(
+          `SELECT query FROM pg_stat_activity
+           WHERE application_name = 'mcp-auth revocations' AND datname = current_database()`,
+        );
+        expect(listeners.map((row) => row.query)).toEqual([`LISTEN ${REVOCATION_CHANNEL}`]);
+      } else {
+        // Embedded: one shared session, which the listener has subscribed to the channel.
+        const channels = await t.db.dataSource.query<{ channel: string }[]>(
+          'SELECT pg_listening_channels() AS channel',
+        );
+        expect(channels.map((row) => row.channel)).toContain(REVOCATION_CHANNEL);
+      }
     });
 
     it('refuses a token of a revoked grant within about a second, without a restart', async () => {

@@ -10,10 +10,7 @@ import {
   seedCode,
   type TestClient,
 } from './support/token-endpoints';
-import {
-  GrantStore,
-  type GrantStore as GrantStoreContract,
-} from '../libs/mcp-auth/src/storage/grant-store.interface';
+import { GrantStore, type GrantStore as GrantStoreContract } from '@app/mcp-auth';
 import { TEST_RESOURCE_SERVER, type TestApp } from './support/test-app';
 
 interface TokenBody {

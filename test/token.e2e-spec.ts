@@ -13,11 +13,13 @@ import {
   seedCode,
   type TestClient,
 } from './support/token-endpoints';
-import { GrantStore } from '../libs/mcp-auth/src/storage/grant-store.interface';
-import type { GrantStore as GrantStoreContract } from '../libs/mcp-auth/src/storage/grant-store.interface';
-import { SigningKeyService } from '../libs/mcp-auth/src/tokens/signing-key.service';
-import { computeS256Challenge } from '../libs/mcp-auth/src/oauth/pkce';
-import { randomToken } from '../libs/mcp-auth/src/tokens/random-token';
+import {
+  GrantStore,
+  type GrantStore as GrantStoreContract,
+  SigningKeyService,
+} from '@app/mcp-auth';
+import { computeS256Challenge } from './support/pkce';
+import { randomToken } from './support/secrets';
 import { TestBrowser } from './support/browser';
 import type { TestApp } from './support/test-app';
 

@@ -1,4 +1,4 @@
-import { AccessTokenIssuer } from '../../libs/mcp-auth/src/tokens/access-token.issuer';
+import { AccessTokenIssuer } from '@app/mcp-auth';
 import { startSampleApp, type SampleApp } from './support/sample-app';
 
 /** RS-11: the MCP endpoint validates Origin, so a DNS-rebinding page cannot reach the tools. */

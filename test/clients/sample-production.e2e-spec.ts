@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { openEmbeddedDatabase } from '../../libs/mcp-auth/src/database/embedded-database';
+import { createPostgresDataSource } from '@app/mcp-auth';
 import { freePort } from '../support/test-app';
 import { exitedOrReady, startChild, type RunningChild } from './support/child-process';
 import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database';
@@ -173,14 +173,16 @@ describe('The sample server in production mode', () => {
           await client.end();
         }
       }
-      const embedded = await openEmbeddedDatabase(join(dataDir, 'pglite'));
+      // The sample's embedded database, opened the way a host opens it (the server is stopped).
+      const embedded = await createPostgresDataSource(
+        { embeddedDataDir: join(dataDir, 'pglite') },
+        {},
+      );
+      await embedded.initialize();
       try {
-        const pglite = embedded.pglite as unknown as {
-          query<T>(text: string): Promise<{ rows: T[] }>;
-        };
-        return (await pglite.query<{ private_key: string }>(sql)).rows;
+        return await embedded.query<{ private_key: string }[]>(sql);
       } finally {
-        await embedded.close();
+        await embedded.destroy();
       }
     }
   });

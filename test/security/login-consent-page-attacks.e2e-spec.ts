@@ -1,6 +1,6 @@
 import { TestBrowser, parseForm } from '../support/browser';
 import { TEST_HTTP_ADAPTER, type TestApp } from '../support/test-app';
-import { hashSecret } from '../../libs/mcp-auth/src/tokens/secret-hash';
+import { hashSecret } from '../support/secrets';
 import {
   authorizeUrl,
   changesOf,

@@ -1,10 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { DEFAULT_RATE_LIMITS, type RateLimitOptions } from '@app/mcp-auth';
-import {
-  resolveRateLimits,
-  validateRateLimitOptions,
-} from '../../libs/mcp-auth/src/abuse/rate-limit.config';
 import { TestBrowser, parseForm } from '../support/browser';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from '../support/test-database';
@@ -227,39 +223,6 @@ describe('Security: rate limits', () => {
       Array.from({ length: DEFAULT_RATE_LIMITS.register.limit }, () => registration(t)),
     );
     expect(flood.filter((response) => response.status === 429).length).toBe(10);
-  });
-
-  describe('options', () => {
-    it('documents its defaults', () => {
-      expect(DEFAULT_RATE_LIMITS).toEqual({
-        register: { limit: 30, ttl: 60 },
-        authorize: { limit: 120, ttl: 60 },
-        interaction: { limit: 60, ttl: 60 },
-        token: { limit: 300, ttl: 60 },
-        revoke: { limit: 120, ttl: 60 },
-        introspect: { limit: 1200, ttl: 60 },
-      });
-      expect(resolveRateLimits(undefined).rules).toEqual(DEFAULT_RATE_LIMITS);
-      expect(resolveRateLimits({ token: false }).rules.token).toBeUndefined();
-      expect(resolveRateLimits(false).enabled).toBe(false);
-    });
-
-    it('refuses bad rules with messages naming them', () => {
-      expect(
-        validateRateLimitOptions({
-          register: { limit: 0, ttl: 60 },
-          token: { limit: 5, ttl: -1 },
-          storage: {} as never,
-        }),
-      ).toEqual([
-        'rateLimit.register must be false or { limit: positive integer, ttl: positive seconds }',
-        'rateLimit.token must be false or { limit: positive integer, ttl: positive seconds }',
-        'rateLimit.storage must implement ThrottlerStorage (increment)',
-      ]);
-      expect(() => resolveRateLimits({ authorize: { limit: 1.5, ttl: 1 } })).toThrow(
-        /rateLimit\.authorize/,
-      );
-    });
   });
 
   it('the login page of a limited app still works for a person (sanity)', async () => {

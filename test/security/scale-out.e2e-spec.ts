@@ -3,8 +3,7 @@ import { decodeProtectedHeader } from 'jose';
 import { TestBrowser, parseForm } from '../support/browser';
 import type { TestApp } from '../support/test-app';
 import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from '../support/test-database';
-import { AccessTokenValidator } from '../../libs/mcp-auth/src/tokens/access-token.validator';
-import { SigningKeyService } from '../../libs/mcp-auth/src/tokens/signing-key.service';
+import { AccessTokenVerifier, SigningKeyService } from '@app/mcp-auth';
 import { TcpProxy } from './support/tcp-proxy';
 import {
   authenticate,
@@ -23,6 +22,11 @@ import {
   type Client,
   resourceServer,
 } from './support/harness';
+
+/** Verifies a token with an instance's resource server, as its BearerGuard would for `resource`. */
+function verifyAt(app: TestApp, token: string, resource: string) {
+  return app.app.get<symbol, AccessTokenVerifier>(AccessTokenVerifier).verify(token, { resource });
+}
 
 /**
  * Scale-out and restarts: two app instances on different ports share one database
@@ -64,6 +68,8 @@ describe('Security: two instances, one database', () => {
     await db?.close();
   });
 
+  const verify = (app: TestApp, token: string) => verifyAt(app, token, resource);
+
   it('a client registered on A authorizes and redeems on B; the token verifies on both', async () => {
     await lb.retarget(b.port);
     try {
@@ -72,7 +78,7 @@ describe('Security: two instances, one database', () => {
       expect(response.status).toBe(200);
       const tokens = recordTokens(secrets, response.json);
       for (const app of [a, b]) {
-        const claims = await app.app.get(AccessTokenValidator).verify(tokens.access_token);
+        const { claims } = await verify(app, tokens.access_token);
         expect(claims).toMatchObject({ iss: issuer, aud: resource, client_id: client.clientId });
       }
     } finally {
@@ -147,14 +153,11 @@ describe('Security: two instances, one database', () => {
     const oldKid = decodeProtectedHeader(before.access_token).kid;
     const newKid = decodeProtectedHeader(after.access_token).kid;
     expect(newKid).not.toBe(oldKid);
-    const verifierB = b.app.get(AccessTokenValidator);
     // B has never seen the new key: it reloads on the unknown kid.
-    await expect(verifierB.verify(after.access_token)).resolves.toMatchObject({ iss: issuer });
+    await expect(verify(b, after.access_token)).resolves.toMatchObject({ issuer });
     // The retired key still verifies the tokens it signed, on both instances.
-    await expect(verifierB.verify(before.access_token)).resolves.toMatchObject({ iss: issuer });
-    await expect(
-      a.app.get(AccessTokenValidator).verify(before.access_token),
-    ).resolves.toBeDefined();
+    await expect(verify(b, before.access_token)).resolves.toMatchObject({ issuer });
+    await expect(verify(a, before.access_token)).resolves.toBeDefined();
     // And B's introspection answers for it.
     expect(await introspect(b, introspectorB, after.access_token)).toMatchObject({ active: true });
   });
@@ -200,10 +203,8 @@ describe('Security: restart', () => {
     try {
       // Same issuer (same origin), keys reloaded from the database.
       await expect(
-        second.app.get(AccessTokenValidator).verify(tokens.access_token),
-      ).resolves.toMatchObject({
-        client_id: client.clientId,
-      });
+        verifyAt(second, tokens.access_token, `${second.url}/mcp`),
+      ).resolves.toMatchObject({ claims: { client_id: client.clientId } });
       expect(await introspect(second, introspector, tokens.access_token)).toMatchObject({
         active: true,
       });

@@ -1,9 +1,6 @@
-import { computeS256Challenge } from '../../libs/mcp-auth/src/oauth/pkce';
-import {
-  ClientStore,
-  type NewClient,
-} from '../../libs/mcp-auth/src/storage/client-store.interface';
-import { hashSecret } from '../../libs/mcp-auth/src/tokens/secret-hash';
+import { computeS256Challenge } from './pkce';
+import { ClientStore, type NewClient } from '@app/mcp-auth';
+import { hashSecret } from './secrets';
 import type { TestApp } from './test-app';
 
 /** The `state` every request built here carries. */

@@ -1,8 +1,4 @@
-import type {
-  NewSigningKey,
-  SigningKeyRecord,
-  SigningKeyStore,
-} from '../../libs/mcp-auth/src/storage/signing-key-store.interface';
+import type { NewSigningKey, SigningKeyRecord, SigningKeyStore } from '@app/mcp-auth';
 
 /** Test double of `SigningKeyStore` with the same contract as the database store. */
 export class InMemorySigningKeyStore implements SigningKeyStore {

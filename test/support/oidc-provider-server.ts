@@ -27,6 +27,10 @@ export interface ExternalAuthorizationServer {
   opaqueResources: Set<string>;
   /** A token from the real token endpoint, over HTTP (client_credentials, RFC 8707 resource). */
   token(options: { scope: string; resource: string }): Promise<string>;
+  /** URL of an endpoint, as the server's discovery document publishes it. */
+  endpoint(name: 'jwks_uri' | 'introspection_endpoint'): Promise<string>;
+  /** Requests the server has received so far for the path of `url`, counted at its socket. */
+  requestCount(url: string): number;
   close(): Promise<void>;
 }
 
@@ -104,6 +108,11 @@ export async function startOidcProvider(
     });
     const server = provider.listen(port, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const requests = new Map<string, number>();
+    server.on('request', (req: { url?: string }) => {
+      const path = new URL(req.url ?? '/', issuer).pathname;
+      requests.set(path, (requests.get(path) ?? 0) + 1);
+    });
 
     return {
       issuer,
@@ -126,6 +135,14 @@ export async function startOidcProvider(
         }
         return body.access_token;
       },
+      async endpoint(name) {
+        const response = await fetch(`${issuer}/.well-known/openid-configuration`);
+        const metadata = (await response.json()) as Record<string, unknown>;
+        const url = metadata[name];
+        if (typeof url !== 'string') throw new Error(`oidc-provider publishes no ${name}`);
+        return url;
+      },
+      requestCount: (url) => requests.get(new URL(url, issuer).pathname) ?? 0,
       close: () =>
         new Promise<void>((resolve, reject) => {
           server.closeAllConnections();

@@ -9,12 +9,15 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createServer } from 'node:net';
-import { McpAuthModule, McpResourceServerModule } from '@app/mcp-auth';
-import type { McpAuthModuleForRootOptions } from '../../libs/mcp-auth/src/mcp-auth.module-definition';
-import type { McpAuthModuleOptions } from '../../libs/mcp-auth/src/mcp-auth-options.interface';
-import { ResourceOwnerAuthenticator } from '../../libs/mcp-auth/src/authorization-server/authorization/resource-owner-authenticator.interface';
+import {
+  McpAuthModule,
+  McpResourceServerModule,
+  type McpAuthModuleForRootOptions,
+  type McpAuthModuleOptions,
+  ResourceOwnerAuthenticator,
+  type McpAuthResourceServerOptions,
+} from '@app/mcp-auth';
 import type { ResourceServerModuleForRootOptions } from '@app/mcp-auth/resource-server';
-import type { McpAuthResourceServerOptions } from '../../libs/mcp-auth/src/resource-server/resource-server-options.interface';
 import { DATABASE_TARGETS, openTestDatabase, type TestDatabase } from './test-database';
 import { TestAuthenticator } from './test-authenticator';
 

@@ -1,8 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type {
-  AuthenticatedResourceOwner,
-  ResourceOwnerAuthenticator,
-} from '../../libs/mcp-auth/src/authorization-server/authorization/resource-owner-authenticator.interface';
+import type { AuthenticatedResourceOwner, ResourceOwnerAuthenticator } from '@app/mcp-auth';
 
 /** Users of the test apps: name → password and subject. */
 export const TEST_USERS: Record<string, { password: string; subject: string }> = {

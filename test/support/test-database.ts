@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { createPostgresDataSource } from '../../libs/mcp-auth/src/database/data-source.factory';
-import { MCP_AUTH_ENTITIES } from '../../libs/mcp-auth/src/storage/typeorm/entities';
-import { MCP_AUTH_MIGRATIONS } from '../../libs/mcp-auth/src/storage/typeorm/migrations';
+import { createPostgresDataSource, MCP_AUTH_ENTITIES, MCP_AUTH_MIGRATIONS } from '@app/mcp-auth';
 
 /** A database the tests can run against: the real Postgres of DATABASE_URL, or PGlite. */
 export interface DatabaseTarget {

@@ -2,23 +2,18 @@ import type { Server } from 'node:http';
 import type { Response } from 'supertest';
 import request from 'supertest';
 import { createTestApp, type TestApp, type TestAppOptions } from './test-app';
-import { McpAuthConfig } from '../../libs/mcp-auth/src/mcp-auth.config';
-import { computeS256Challenge } from '../../libs/mcp-auth/src/oauth/pkce';
 import {
+  McpAuthConfig,
   AuthorizationCodeStore,
   type AuthorizationCodeStore as CodeStore,
-} from '../../libs/mcp-auth/src/storage/authorization-code-store.interface';
-import {
   ClientStore,
   type ClientStore as ClientStoreContract,
   type TokenEndpointAuthMethod,
-} from '../../libs/mcp-auth/src/storage/client-store.interface';
-import {
   GrantStore,
   type GrantStore as GrantStoreContract,
-} from '../../libs/mcp-auth/src/storage/grant-store.interface';
-import { randomId, randomToken } from '../../libs/mcp-auth/src/tokens/random-token';
-import { hashSecret } from '../../libs/mcp-auth/src/tokens/secret-hash';
+} from '@app/mcp-auth';
+import { computeS256Challenge } from './pkce';
+import { hashSecret, randomId, randomToken } from './secrets';
 
 /** Shared set-up of the token, revocation and introspection e2e specs. */
 

@@ -1,5 +1,5 @@
 import type { TestApp } from '../../support/test-app';
-import { hashSecret } from '../../../libs/mcp-auth/src/tokens/secret-hash';
+import { hashSecret } from '../../support/secrets';
 import {
   captureLogs,
   changesOf,

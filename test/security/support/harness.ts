@@ -2,7 +2,7 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { TestBrowser, parseForm } from '../../support/browser';
-import type { McpAuthModuleForRootOptions } from '../../../libs/mcp-auth/src/mcp-auth.module-definition';
+import type { McpAuthModuleForRootOptions } from '@app/mcp-auth';
 import {
   createTestApp,
   TEST_RESOURCE_SERVER,

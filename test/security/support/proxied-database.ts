@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { MCP_AUTH_ENTITIES } from '../../../libs/mcp-auth/src/storage/typeorm/entities';
+import { MCP_AUTH_ENTITIES } from '@app/mcp-auth';
 import { openTestDatabase, type TestDatabase } from '../../support/test-database';
 import { TcpProxy } from './tcp-proxy';
 
