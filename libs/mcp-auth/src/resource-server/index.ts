@@ -16,6 +16,8 @@ export type {
   ResourceServerVerifierOptions,
 } from './resource-server-options.interface';
 export type { ScopeHierarchy, ScopeHierarchyDefinition } from './scope-hierarchy';
+// The request and response as either HTTP adapter (Express, Fastify) hands them over.
+export type { HttpRequest, HttpResponse } from '../http/http-exchange';
 
 // Guard, decorators, scope checks inside MCP handlers
 export { BearerGuard } from './bearer.guard';
