@@ -16,13 +16,12 @@ import { hideFromOpenApi, type OpenApiOperations, showInOpenApi } from './http/o
 import {
   AUTHORIZATION_SERVER_METADATA_OPERATIONS,
   CLIENT_REGISTRATION_OPERATIONS,
-  AUTHORIZE_OPERATIONS,
-  INTERACTION_OPERATIONS,
   INTROSPECTION_OPERATIONS,
   JWKS_OPERATIONS,
   REVOCATION_OPERATIONS,
   TOKEN_OPERATIONS,
 } from './http/openapi-operations';
+import { AUTHORIZE_OPERATIONS, INTERACTION_OPERATIONS } from './http/openapi-page-operations';
 import { McpAuthConfig } from './mcp-auth.config';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter';
 import { Public } from './resource-server/decorators/public.decorator';

@@ -7,10 +7,9 @@ import type { OpenApiOperations, OpenApiResponseDoc, OpenApiSchema } from './ope
  * no DTO class for Swagger to read.
  */
 
-const FORM = ['application/x-www-form-urlencoded'] as const;
-const HTML = ['text/html'] as const;
+export const FORM = ['application/x-www-form-urlencoded'] as const;
 
-const string = (description: string): OpenApiSchema => ({ type: 'string', description });
+export const string = (description: string): OpenApiSchema => ({ type: 'string', description });
 const integer = (description: string): OpenApiSchema => ({ type: 'integer', description });
 const strings = (description: string): OpenApiSchema => ({
   type: 'array',
@@ -244,81 +243,6 @@ export const INTROSPECTION_OPERATIONS: OpenApiOperations = {
       400: error('invalid_request.'),
       401: error('invalid_client.'),
       403: error('unauthorized_client: this client may not introspect.'),
-    },
-  },
-};
-
-const INTERACTION_ID = { id: 'The pending authorization, from the authorize redirect.' };
-const CSRF = string('The token of the page the form came from.');
-
-const AUTHORIZATION_RESPONSES = {
-  302: {
-    description:
-      'To the login page, or back to the client with an error once its redirect URI is trusted.',
-  },
-  400: { description: 'An error page: the client or redirect URI could not be trusted.' },
-};
-
-/** The authorization endpoint: the browser's, with the parameters of OAuth 2.1 §4.1.1. */
-export const AUTHORIZE_OPERATIONS: OpenApiOperations = {
-  authorizeGet: {
-    summary: 'Authorization request (browser)',
-    description:
-      'Query parameters: response_type=code, client_id, redirect_uri, code_challenge, code_challenge_method=S256, scope, state, resource, prompt.',
-    produces: HTML,
-    responses: AUTHORIZATION_RESPONSES,
-  },
-  authorizePost: {
-    summary: 'Authorization request as a form post (browser)',
-    description: 'The parameters of the GET form, as an application/x-www-form-urlencoded body.',
-    produces: HTML,
-    responses: AUTHORIZATION_RESPONSES,
-  },
-};
-
-export const INTERACTION_OPERATIONS: OpenApiOperations = {
-  show: {
-    summary: 'Sign-in or consent page',
-    description: 'An HTML page for the browser during an authorization, not an API.',
-    pathParameters: INTERACTION_ID,
-    produces: HTML,
-    responses: {
-      200: { description: 'The login or consent page.' },
-      303: { description: 'Consent already given: back to the client.' },
-    },
-  },
-  login: {
-    summary: 'Sign in (form post of the login page)',
-    pathParameters: INTERACTION_ID,
-    body: {
-      mediaTypes: FORM,
-      schema: {
-        type: 'object',
-        required: ['csrf', 'username', 'password'],
-        properties: { csrf: CSRF, username: string('User name.'), password: string('Password.') },
-      },
-    },
-    produces: HTML,
-    responses: {
-      303: { description: 'Signed in: on to the consent page.' },
-      401: { description: 'The login page again, with an error.' },
-    },
-  },
-  consent: {
-    summary: 'Approve or deny (form post of the consent page)',
-    pathParameters: INTERACTION_ID,
-    body: {
-      mediaTypes: FORM,
-      schema: {
-        type: 'object',
-        required: ['csrf', 'decision'],
-        properties: { csrf: CSRF, decision: { type: 'string', enum: ['approve', 'deny'] } },
-      },
-    },
-    produces: HTML,
-    responses: {
-      303: { description: 'Back to the client with a code or an error.' },
-      400: { description: 'An error page.' },
     },
   },
 };
