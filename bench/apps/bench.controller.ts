@@ -11,7 +11,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { Request, Response } from 'express';
 import {
   AccessTokenIssuer,
@@ -124,7 +124,7 @@ export class BenchController implements OnModuleInit {
   @Post('mcp-open')
   async mcpOpen(@Req() request: Request, @Res() response: Response): Promise<void> {
     const server = createSampleMcpServer(this.stats);
-    const transport = new StreamableHTTPServerTransport({
+    const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
     });

@@ -1,8 +1,8 @@
 /**
  * Scenario 3's peer: the same sample tools served by the MCP TypeScript SDK's own stack, the
  * way its documentation shows a stateless server: Express, `requireBearerAuth` with a jose
- * ES256 verifier (keys fetched once from our JWKS and kept in memory), a new McpServer and
- * StreamableHTTPServerTransport per request. No Nest.
+ * ES256 verifier (keys fetched once from our JWKS and kept in memory), a new McpServer (SDK v2) and
+ * NodeStreamableHTTPServerTransport per request (the bearer middleware is still v1's). No Nest.
  *
  * Environment: PORT, ISSUER_URL (our app: JWKS and `iss`), RESOURCE (the `aud`).
  */
@@ -10,7 +10,7 @@ import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middlew
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import express from 'express';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import {
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const stats: SampleServerStats = { startedAt: new Date(), toolCalls: 0 };
   const serveMcp = async (request: express.Request, response: express.Response): Promise<void> => {
     const server = createSampleMcpServer(stats);
-    const transport = new StreamableHTTPServerTransport({
+    const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
     });

@@ -1,9 +1,8 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { loadAppConfig } from './config/app-config';
 import { SERVICE_NAME } from './config/app-config.constants';
+import { createSampleApplication } from './http/http-adapter';
 import { SampleLogger } from './logging/sample.logger';
 import { startupSummary } from './startup/startup-summary';
 
@@ -18,13 +17,13 @@ async function bootstrap(): Promise<void> {
   }
 
   const logger = new SampleLogger('SampleMcpServer', { json: config.production });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  // HTTP_ADAPTER: Express (default) or Fastify. Behind a reverse proxy set TRUST_PROXY (e.g.
+  // "1" or "loopback"), mapped to each adapter's own setting, so the client address is right.
+  const app = await createSampleApplication(AppModule.forRoot(config), {
+    adapter: config.httpAdapter,
+    trustProxy: config.trustProxy,
     logger,
   });
-  // Do not advertise the framework to scanners.
-  app.disable('x-powered-by');
-  // Behind a reverse proxy set TRUST_PROXY (e.g. "1" or "loopback") so req.ip is the client's.
-  if (process.env.TRUST_PROXY) app.set('trust proxy', process.env.TRUST_PROXY);
   app.enableShutdownHooks();
   await app.listen(config.port, process.env.HOST ?? '0.0.0.0');
 

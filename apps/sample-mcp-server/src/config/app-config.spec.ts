@@ -10,7 +10,27 @@ describe('loadAppConfig', () => {
       databaseUrl: undefined,
       demoUsername: 'demo',
       staticClients: [],
+      httpAdapter: 'express',
+      trustProxy: undefined,
     });
+  });
+
+  it('HTTP_ADAPTER picks Express or Fastify, refusing anything else', () => {
+    expect(loadAppConfig({ HTTP_ADAPTER: 'fastify' }).httpAdapter).toBe('fastify');
+    expect(loadAppConfig({ HTTP_ADAPTER: 'Express' }).httpAdapter).toBe('express');
+    expect(() => loadAppConfig({ HTTP_ADAPTER: 'koa' })).toThrow(
+      /HTTP_ADAPTER must be express or fastify, got "koa"/,
+    );
+  });
+
+  it('TRUST_PROXY: a boolean, a hop count, or addresses and proxy-addr names (both adapters)', () => {
+    expect(loadAppConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadAppConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadAppConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadAppConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe(
+      'loopback, 10.0.0.0/8',
+    );
+    expect(loadAppConfig({ TRUST_PROXY: ' ' }).trustProxy).toBeUndefined();
   });
 
   it('derives the issuer from PORT', () => {

@@ -1,4 +1,10 @@
 import { validateIssuer } from '@app/mcp-auth';
+import {
+  HTTP_ADAPTERS,
+  type HttpAdapterName,
+  parseTrustProxy,
+  type TrustProxy,
+} from '../http/http-adapter';
 
 /** The sample server's configuration, read once from the environment and checked at boot. */
 export interface AppConfig {
@@ -15,6 +21,10 @@ export interface AppConfig {
   /** Encrypts the signing keys at rest (`tokens.keyEncryptionSecret`); required in production. */
   keyEncryptionSecret: string | undefined;
   production: boolean;
+  /** The Nest HTTP platform (`HTTP_ADAPTER`): Express (the default) or Fastify. */
+  httpAdapter: HttpAdapterName;
+  /** `TRUST_PROXY`: Express's `trust proxy`, Fastify's `trustProxy`; unset trusts no proxy. */
+  trustProxy: TrustProxy | undefined;
 }
 
 export const DEFAULT_DEMO_USERNAME = 'demo';
@@ -110,6 +120,11 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }
   }
 
+  const httpAdapter = (env.HTTP_ADAPTER?.trim() || 'express').toLowerCase();
+  if (!HTTP_ADAPTERS.includes(httpAdapter as HttpAdapterName)) {
+    problems.push(`HTTP_ADAPTER must be ${HTTP_ADAPTERS.join(' or ')}, got "${env.HTTP_ADAPTER}"`);
+  }
+
   if (problems.length) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
@@ -124,5 +139,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     allowedOrigins,
     keyEncryptionSecret,
     production,
+    httpAdapter: httpAdapter as HttpAdapterName,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
   };
 }

@@ -2,6 +2,9 @@ import {
   Controller,
   Delete,
   Get,
+  Header,
+  HttpCode,
+  HttpException,
   Inject,
   Post,
   Req,
@@ -9,22 +12,24 @@ import {
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { Response } from 'express';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import {
   BearerGuard,
   requireScopes,
   RequiredScopes,
+  type HttpRequest,
   type McpAuthenticatedRequest,
 } from '@app/mcp-auth';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.constants';
 import { McpBrowserPageFilter } from './mcp-browser-page.filter';
+import { nodeExchange, type HttpReply } from './node-exchange';
 import { createSampleMcpServer, type SampleServerStats, TOOL_SCOPES } from './sample-tools';
 
 /**
- * The MCP endpoint: stateless Streamable HTTP, every request authenticated by its own bearer
- * token (RS-5: no session carries authentication).
+ * The MCP endpoint: stateless Streamable HTTP (MCP TypeScript SDK v2, the Node transport of
+ * `@modelcontextprotocol/node`), every request authenticated by its own bearer token (RS-5: no
+ * session carries authentication). Runs on Express and Fastify alike.
  */
 @Controller('mcp')
 @UseGuards(BearerGuard)
@@ -43,16 +48,14 @@ export class McpController {
   }
 
   @Post()
-  async handle(@Req() request: McpAuthenticatedRequest, @Res() response: Response): Promise<void> {
+  async handle(
+    @Req() request: McpAuthenticatedRequest<HttpRequest>,
+    @Res() response: HttpReply,
+  ): Promise<void> {
     // RS-11: a browser page on a foreign origin (DNS rebinding) gets 403, token or not.
     const origin = request.headers.origin;
     if (origin !== undefined && !this.originAllowed(origin)) {
-      response.status(403).json({
-        jsonrpc: '2.0',
-        error: { code: -32000, message: 'Forbidden: this Origin may not call the MCP endpoint.' },
-        id: null,
-      });
-      return;
+      throw new HttpException(FORBIDDEN_ORIGIN, 403);
     }
     const body: unknown = request.body;
     // RS-9: a tool that needs more than the endpoint's scope gets the 403 step-up challenge
@@ -61,18 +64,20 @@ export class McpController {
       const toolName = toolCallName(message);
       if (toolName) requireScopes(request, TOOL_SCOPES[toolName] ?? []);
     }
+    // From here the SDK writes the Node response itself (on Fastify, the reply is hijacked).
+    const { req, res } = nodeExchange(request, response);
     const server = createSampleMcpServer(this.stats);
-    const transport = new StreamableHTTPServerTransport({
+    const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
     });
-    response.on('close', () => {
+    res.on('close', () => {
       void transport.close();
       void server.close();
     });
     await server.connect(transport);
-    // `request.auth` (set by BearerGuard) reaches the tools as `extra.authInfo`.
-    await transport.handleRequest(request, response, body);
+    // `req.auth` (BearerGuard's AuthInfo) reaches the tools as `ctx.http.authInfo`.
+    await transport.handleRequest(req, res, body);
   }
 
   private originAllowed(origin: string): boolean {
@@ -83,31 +88,36 @@ export class McpController {
 
   /** No server-initiated stream and no sessions in this stateless server. */
   @Get()
-  streamNotOffered(@Res() response: Response): void {
-    methodNotAllowed(response);
+  @HttpCode(405)
+  @Header('Allow', 'POST')
+  streamNotOffered(): typeof METHOD_NOT_ALLOWED {
+    return METHOD_NOT_ALLOWED;
   }
 
   @Delete()
-  noSessionToEnd(@Res() response: Response): void {
-    methodNotAllowed(response);
+  @HttpCode(405)
+  @Header('Allow', 'POST')
+  noSessionToEnd(): typeof METHOD_NOT_ALLOWED {
+    return METHOD_NOT_ALLOWED;
   }
 }
 
 const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
 
+const FORBIDDEN_ORIGIN = {
+  jsonrpc: '2.0',
+  error: { code: -32000, message: 'Forbidden: this Origin may not call the MCP endpoint.' },
+  id: null,
+} as const;
+
+const METHOD_NOT_ALLOWED = {
+  jsonrpc: '2.0',
+  error: { code: -32000, message: 'Method not allowed: this server is stateless, use POST.' },
+  id: null,
+} as const;
+
 function toolCallName(message: unknown): string | undefined {
   if (typeof message !== 'object' || message === null) return undefined;
   const { method, params } = message as { method?: unknown; params?: { name?: unknown } };
   return method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined;
-}
-
-function methodNotAllowed(response: Response): void {
-  response
-    .status(405)
-    .set('Allow', 'POST')
-    .json({
-      jsonrpc: '2.0',
-      error: { code: -32000, message: 'Method not allowed: this server is stateless, use POST.' },
-      id: null,
-    });
 }

@@ -1,5 +1,5 @@
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import { McpServer } from '@modelcontextprotocol/server';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { z } from 'zod';
 
 /** Scopes each tool needs beyond the endpoint's own `mcp:tools` (RS-9 step-up). */
@@ -40,9 +40,10 @@ export function createSampleMcpServer(stats: SampleServerStats): McpServer {
       title: 'Who am I',
       description: 'Shows the signed-in user, the client and the scopes of the access token.',
     },
-    async (extra) => {
+    async (ctx) => {
       stats.toolCalls++;
-      const auth = extra.authInfo;
+      // The transport hands the tool what BearerGuard put on `request.auth`.
+      const auth = ctx.http?.authInfo;
       const who = {
         subject: auth?.extra?.sub ?? null,
         clientId: auth?.clientId ?? null,

@@ -1,9 +1,12 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { applyDecorators, Controller, Get, Header, Inject } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG, SERVICE_NAME } from '../config/app-config.constants';
 import { renderLandingPage } from './landing-page';
 import { PAGE_HEADERS } from './page-layout';
+
+/** The page headers as route decorators: Nest sets them on either HTTP adapter. */
+const PageHeaders = () =>
+  applyDecorators(...Object.entries(PAGE_HEADERS).map(([name, value]) => Header(name, value)));
 
 /** GET /: a page for whoever opens the server in a browser, instead of a 404. */
 @Controller()
@@ -20,7 +23,8 @@ export class LandingController {
   }
 
   @Get()
-  show(@Res() response: Response): void {
-    response.set(PAGE_HEADERS).send(this.page);
+  @PageHeaders()
+  show(): string {
+    return this.page;
   }
 }
