@@ -26,6 +26,26 @@ import {
 import { ACCESS_TOKEN_REQUEST_PROPERTY } from './resource-server.constants';
 import { ResourceServerConfig, type ProtectedResource } from './resource-server.config';
 import { RouteAuthSettingsReader, type RouteAuthSettings } from './route-auth-settings';
+import type { ToolScopeRequirements } from './tool-scopes';
+
+/**
+ * Every scope the request's `tools/call` messages need, or `undefined` when it calls no tool
+ * with scopes of its own. The body must have been parsed: a JSON body the guard cannot read
+ * could call any tool, so it is a configuration error rather than a pass.
+ */
+function toolCallScopes(
+  tools: ToolScopeRequirements,
+  request: HttpRequest,
+): readonly string[] | undefined {
+  const body = request.body;
+  if (body === undefined && request.headers['content-type']?.includes('application/json')) {
+    throw new Error(
+      '@RequiredToolScopes() needs the parsed JSON body in request.body when the guard runs: ' +
+        'keep the JSON body parser on for the MCP route',
+    );
+  }
+  return tools.forBody(body);
+}
 
 /**
  * Protects MCP endpoints with bearer access tokens (RS-1..RS-10) by running this module
@@ -38,7 +58,8 @@ import { RouteAuthSettingsReader, type RouteAuthSettings } from './route-auth-se
  * - a token in the query or body, two Authorization headers, or a malformed Bearer header →
  *   400 `invalid_request` (RS-5, RFC 6750 §3.1 "more than one method");
  * - an invalid, expired, foreign-audience or revoked token → 401 `invalid_token`;
- * - missing scopes → 403 `insufficient_scope` naming every scope the route needs (RS-9);
+ * - missing scopes → 403 `insufficient_scope` naming every scope the route needs (RS-9), with
+ *   those of the tools a JSON-RPC `tools/call` (or batch) calls under `@RequiredToolScopes()`;
  * - a verifier that cannot decide (authorization server unreachable) → 503.
  *
  * On success the request carries, as Passport leaves it, `user` (`McpPrincipal`) and
@@ -87,6 +108,7 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
       resource: this.resourceOf(route, request),
       requiredScopes: route.requiredScopes,
       scopeHierarchy: this.config.scopeHierarchy,
+      toolScopes: route.toolScopes,
       response,
     });
     return (super.canActivate(context) as Promise<boolean>).catch((error: unknown) => {
@@ -115,8 +137,19 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
     (request as unknown as Record<string, unknown>)[ACCESS_TOKEN_REQUEST_PROPERTY] = token;
     (request as HttpRequest & { auth?: AuthInfo }).auth = this.authInfoOf(token);
     // RS-9: all scopes of method and class, hierarchy respected.
-    if (!auth.scopeHierarchy.satisfies(token.scopes, auth.requiredScopes)) {
-      throw BearerChallengeException.insufficientScope(auth);
+    if (auth.toolScopes === undefined) {
+      if (!auth.scopeHierarchy.satisfies(token.scopes, auth.requiredScopes)) {
+        throw BearerChallengeException.insufficientScope(auth);
+      }
+      return user as TUser;
+    }
+    // …and those of the tools the JSON-RPC body calls (@RequiredToolScopes), in one challenge.
+    const needed = toolCallScopes(auth.toolScopes, request) ?? auth.requiredScopes;
+    if (!auth.scopeHierarchy.satisfies(token.scopes, needed)) {
+      throw BearerChallengeException.insufficientScope({
+        resource: auth.resource,
+        requiredScopes: needed,
+      });
     }
     return user as TUser;
   }

@@ -26,7 +26,11 @@ export { AccessToken } from './decorators/access-token.decorator';
 export { McpResource } from './decorators/mcp-resource.decorator';
 export { Public } from './decorators/public.decorator';
 export { RequiredScopes } from './decorators/required-scopes.decorator';
-export { hasScopes, requireScopes } from './require-scopes';
+export {
+  RequiredToolScopes,
+  type ToolScopeDeclaration,
+} from './decorators/required-tool-scopes.decorator';
+export { hasScopes, hasToolScopes, requireScopes } from './require-scopes';
 export type { AuthInfo, McpAuthenticatedRequest } from './auth-info';
 export type { McpPrincipal } from './mcp-principal';
 export { ResourceServerConfig, type ProtectedResource } from './resource-server.config';

@@ -2,6 +2,7 @@ import type { HttpResponse } from '../http/http-exchange';
 import type { VerifiedAccessToken } from './access-token-verifier.interface';
 import type { ChallengeScope } from './bearer-challenge.exception';
 import type { ScopeHierarchy } from './scope-hierarchy';
+import type { ToolScopeRequirements } from './tool-scopes';
 
 /**
  * What `BearerGuard` decided about one request's route (its resource and scopes) and, once
@@ -9,6 +10,8 @@ import type { ScopeHierarchy } from './scope-hierarchy';
  */
 export interface RequestAuthContext extends ChallengeScope {
   readonly scopeHierarchy: ScopeHierarchy;
+  /** The route's `@RequiredToolScopes()`, if any. */
+  readonly toolScopes: ToolScopeRequirements | undefined;
   /** Where a handler's own challenge (`requireScopes`) writes its headers, on either adapter. */
   readonly response: HttpResponse;
   token?: VerifiedAccessToken;

@@ -26,12 +26,31 @@ export function hasScopes(request: object, scopes: string | readonly string[]): 
 }
 
 /**
- * Per-operation check inside a handler, e.g. per MCP tool: throws the same 403
- * `insufficient_scope` challenge as `@RequiredScopes()` (RS-9), naming every scope the
- * operation needs (the route's plus these), with its `WWW-Authenticate` header already set.
+ * Whether the request's token may call this MCP tool: the route's scopes plus the tool's under
+ * `@RequiredToolScopes()` (the route's alone for a tool not listed there), scope hierarchy
+ * included. For a host that chooses to register, and so list, only the tools a token may call.
  *
  * @example
- * if (body.method === 'tools/call') requireScopes(request, TOOL_SCOPES[body.params.name]);
+ * if (hasToolScopes(req, 'delete-file')) server.registerTool('delete-file', …);
+ * @publicApi
+ */
+export function hasToolScopes(request: object, tool: string): boolean {
+  const context = authenticatedContext(request, 'hasToolScopes');
+  return context.scopeHierarchy.satisfies(
+    context.token?.scopes ?? [],
+    context.toolScopes?.forTool(tool) ?? context.requiredScopes,
+  );
+}
+
+/**
+ * Per-operation check inside a Nest handler, before the MCP transport runs: throws the same 403
+ * `insufficient_scope` challenge as `@RequiredScopes()` (RS-9), naming every scope the
+ * operation needs (the route's plus these), with its `WWW-Authenticate` header already set.
+ * Not inside an MCP tool callback: the SDK turns whatever a tool throws into a 200 result with
+ * `isError`, never a challenge; declare per-tool scopes with `@RequiredToolScopes()` instead.
+ *
+ * @example
+ * if (!tenantAllows(request)) requireScopes(request, 'tenant:admin');
  * @publicApi
  */
 export function requireScopes(

@@ -15,3 +15,6 @@ export const ACCESS_TOKEN_REQUEST_PROPERTY = 'accessToken';
 
 /** Default seconds of clock skew tolerated on `exp` and `nbf`. */
 export const DEFAULT_CLOCK_TOLERANCE = 5;
+
+/** Metadata key of `@RequiredToolScopes()`. */
+export const REQUIRED_TOOL_SCOPES_METADATA = 'mcp-auth:required-tool-scopes';

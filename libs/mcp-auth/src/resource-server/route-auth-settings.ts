@@ -4,17 +4,25 @@ import {
   MCP_RESOURCE_METADATA,
   PUBLIC_ROUTE_METADATA,
   REQUIRED_SCOPES_METADATA,
+  REQUIRED_TOOL_SCOPES_METADATA,
 } from './resource-server.constants';
+import type { NormalizedToolScopes } from './decorators/required-tool-scopes.decorator';
+import { ToolScopeRequirements } from './tool-scopes';
 
 type RouteHandler = ReturnType<ExecutionContext['getHandler']>;
 type RouteClass = ReturnType<ExecutionContext['getClass']>;
 
-/** What a route's decorators (`@Public`, `@RequiredScopes`, `@McpResource`) say. */
+/**
+ * What a route's decorators (`@Public`, `@RequiredScopes`, `@RequiredToolScopes`,
+ * `@McpResource`) say.
+ */
 export interface RouteAuthSettings {
   readonly isPublic: boolean;
   /** Class scopes first, then the method's: the order the challenge lists them in. */
   readonly requiredScopes: readonly string[];
   readonly namedResource: string | undefined;
+  /** `@RequiredToolScopes()` of class and method; `undefined` when neither declares any. */
+  readonly toolScopes: ToolScopeRequirements | undefined;
 }
 
 /** Reads each route's settings once: decorator metadata does not change after bootstrap. */
@@ -42,11 +50,22 @@ export class RouteAuthSettingsReader {
 
   private read(controller: RouteClass, handler: RouteHandler): RouteAuthSettings {
     const targets = [handler, controller];
+    const requiredScopes = Object.freeze([
+      ...new Set(
+        this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES_METADATA, [controller, handler]),
+      ),
+    ]);
     return {
       isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE_METADATA, targets) === true,
-      requiredScopes: Object.freeze([
-        ...new Set(
-          this.reflector.getAllAndMerge<string[]>(REQUIRED_SCOPES_METADATA, [controller, handler]),
+      requiredScopes,
+      toolScopes: ToolScopeRequirements.of(requiredScopes, [
+        this.reflector.get<NormalizedToolScopes | undefined>(
+          REQUIRED_TOOL_SCOPES_METADATA,
+          controller,
+        ),
+        this.reflector.get<NormalizedToolScopes | undefined>(
+          REQUIRED_TOOL_SCOPES_METADATA,
+          handler,
         ),
       ]),
       namedResource: this.reflector.getAllAndOverride<string | undefined>(
