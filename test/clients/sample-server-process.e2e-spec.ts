@@ -1,3 +1,8 @@
+import {
+  Client,
+  StreamableHTTPClientTransport,
+  UnauthorizedError,
+} from '@modelcontextprotocol/client';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,8 +17,9 @@ import { createScratchDatabase, type ScratchDatabase } from './support/scratch-d
  * The sample server as a process, started the way `npm start` starts it (main.ts unchanged;
  * compiled in memory by support/swc-register.cjs instead of the build, so nothing is written
  * to dist/): its start-up output, health, the landing page, the MCP endpoint's other methods
- * and what a browser sees there, and a clean SIGTERM shutdown that leaves the database
- * consistent for the next start.
+ * and what a browser sees there, a full flow with the MCP SDK v2 client, and a clean SIGTERM
+ * shutdown that leaves the database consistent for the next start. All of it on Express (the
+ * default) and on Fastify (`HTTP_ADAPTER=fastify`).
  */
 
 jest.setTimeout(180_000);
@@ -30,7 +36,9 @@ function withoutSecrets(databaseUrl: string): string {
   return url.toString();
 }
 
-describe('The sample server process', () => {
+const ADAPTERS = ['express', 'fastify'] as const;
+
+describe.each(ADAPTERS)('The sample server process on %s', (adapter) => {
   let database: ScratchDatabase;
   let dataDir: string;
   let port: number;
@@ -66,6 +74,7 @@ describe('The sample server process', () => {
           PORT: String(port),
           HOST: '127.0.0.1',
           ISSUER_URL: issuer,
+          HTTP_ADAPTER: adapter,
           ...(database.url
             ? { DATABASE_URL: database.url }
             : { EMBEDDED_DATA_DIR: join(dataDir, 'pglite') }),
@@ -87,6 +96,10 @@ describe('The sample server process', () => {
     const health = await fetch(`${issuer}/health`);
     expect(health.status).toBe(200);
     expect(health.headers.get('x-powered-by')).toBeNull();
+    // Which adapter answers shows: Express routes paths case-insensitively, Fastify does not.
+    const upper = await fetch(`${issuer}/HEALTH`);
+    await upper.body?.cancel();
+    expect(upper.status).toBe(adapter === 'fastify' ? 404 : 200);
     expect(await health.json()).toMatchObject({
       status: 'ok',
       info: { database: { status: 'up' } },
@@ -174,6 +187,54 @@ describe('The sample server process', () => {
       const anonymous = await fetch(`${issuer}/mcp`, { method });
       expect({ method, status: anonymous.status }).toEqual({ method, status: 401 });
       expect(anonymous.headers.get('www-authenticate')).toContain('resource_metadata=');
+    }
+  });
+
+  it('a full flow with the MCP SDK v2 client: 401, discovery, registration, sign-in; the tools see the token; step-up to mcp:admin', async () => {
+    const mcpUrl = new URL(`${issuer}/mcp`);
+    const v2 = new InMemoryOAuthClientProvider('http://127.0.0.1/v2-callback', { user: DEMO_USER });
+    const connect = async (): Promise<{
+      client: Client;
+      transport: StreamableHTTPClientTransport;
+    }> => {
+      const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: v2 });
+      const client = new Client({ name: `process-proof-${adapter}`, version: '1.0.0' });
+      await client.connect(transport);
+      return { client, transport };
+    };
+    const first = new StreamableHTTPClientTransport(mcpUrl, { authProvider: v2 });
+    await expect(
+      new Client({ name: `process-proof-${adapter}`, version: '1.0.0' }).connect(first),
+    ).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(v2.authorizationUrl?.searchParams.get('resource')).toBe(mcpUrl.href);
+    await first.finishAuth((await v2.signIn(issuer)).redirect.searchParams);
+
+    const { client, transport } = await connect();
+    try {
+      const whoami = (await client.callTool({ name: 'whoami' })) as {
+        structuredContent?: Record<string, unknown>;
+      };
+      expect(whoami.structuredContent).toMatchObject({
+        subject: 'demo|demo',
+        clientId: v2.clientInformation()?.client_id,
+        scopes: ['mcp:tools', 'offline_access'],
+        resource: mcpUrl.href,
+      });
+
+      // 403 insufficient_scope → a new authorization for the larger scope → the call works.
+      await expect(client.callTool({ name: 'server_stats' })).rejects.toBeInstanceOf(
+        UnauthorizedError,
+      );
+      expect(v2.authorizationUrl?.searchParams.get('scope')).toBe(
+        'mcp:tools offline_access mcp:admin',
+      );
+      await transport.finishAuth((await v2.signIn(issuer)).redirect.searchParams);
+      const stats = (await client.callTool({ name: 'server_stats' })) as {
+        structuredContent?: Record<string, unknown>;
+      };
+      expect(stats.structuredContent).toMatchObject({ toolCalls: expect.any(Number) });
+    } finally {
+      await client.close();
     }
   });
 
