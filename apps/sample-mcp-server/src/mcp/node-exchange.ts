@@ -19,7 +19,7 @@ export interface NodeExchange {
 }
 
 function isFastifyReply(response: HttpReply): response is HijackableReply {
-  return 'raw' in response && typeof (response as HijackableReply).hijack === 'function';
+  return 'raw' in response && typeof response.hijack === 'function';
 }
 
 /**
