@@ -17,9 +17,7 @@ import {
   ToolScopes,
 } from '@rekog/mcp-nest';
 import { RequiredScopes, type McpPrincipal } from '@app/mcp-auth/resource-server';
-// internal: not exported yet
-// eslint-disable-next-line no-restricted-imports
-import { McpNestBearerGuard } from '../../libs/mcp-auth/src/resource-server/mcp-nest/mcp-nest-bearer.guard';
+import { McpNestBearerGuard } from '@app/mcp-auth/resource-server';
 import {
   InMemoryOAuthClientProvider,
   recordingFetch,

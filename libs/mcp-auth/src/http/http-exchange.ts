@@ -20,7 +20,7 @@ export interface HttpRequest {
 }
 
 /** A Fastify reply: it wraps the Node response and must send through its own API. */
-interface FastifyReplyLike {
+export interface FastifyReplyLike {
   readonly raw: ServerResponse;
   readonly sent: boolean;
   code(status: number): FastifyReplyLike;

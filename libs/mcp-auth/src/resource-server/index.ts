@@ -17,7 +17,7 @@ export type {
 } from './resource-server-options.interface';
 export type { ScopeHierarchy, ScopeHierarchyDefinition } from './scope-hierarchy';
 // The request and response as either HTTP adapter (Express, Fastify) hands them over.
-export type { HttpRequest, HttpResponse } from '../http/http-exchange';
+export type { FastifyReplyLike, HttpRequest, HttpResponse } from '../http/http-exchange';
 
 // Guard, decorators, scope checks inside MCP handlers
 export { BearerGuard } from './bearer.guard';
@@ -52,3 +52,10 @@ export {
 } from './bearer-challenge.exception';
 export type { BearerRefusal } from './bearer-refusal';
 export type { BearerErrorCode } from './www-authenticate';
+
+// @rekog/mcp-nest (optional: the library does not load it)
+export {
+  McpNestBearerGuard,
+  exposeAuthToMcpNest,
+  MCP_NEST_RESOURCE_METADATA_URL,
+} from './mcp-nest/mcp-nest-bearer.guard';
