@@ -254,7 +254,14 @@ describe(`MCP SDK v2 client (Client + StreamableHTTPClientTransport) against the
     // The SDK: 401 → refresh → invalid_grant → forget the tokens → a new authorization.
     const urlsBefore = provider.authorizationUrls.length;
     const from = log.length;
-    await expect(client.callTool({ name: 'whoami' })).rejects.toBeInstanceOf(UnauthorizedError);
+    // SDK v2 says so on the console; expected here, so kept out of the test output.
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      await expect(client.callTool({ name: 'whoami' })).rejects.toBeInstanceOf(UnauthorizedError);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('"invalid_grant"'));
+    } finally {
+      warn.mockRestore();
+    }
     const exchanges = log.slice(from);
     expect(exchanges[0].status).toBe(401);
     expect(exchanges[0].responseHeaders.get('www-authenticate')).toMatch(
