@@ -39,7 +39,7 @@ class PassportRoutesController {
       user: req.user,
       authInfoSubject: authInfo?.subject,
       authClientId: req.auth.clientId,
-      accessTokenSubject: req.accessToken.subject,
+      accessTokenSubject: req.authInfo.subject,
     };
   }
 

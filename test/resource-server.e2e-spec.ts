@@ -265,8 +265,9 @@ describe('BearerGuard with our own authorization server (RS-1..RS-10)', () => {
           extra: { sub: 'user-alice', iss: t.url, aud: resource, client_id: 'client-1' },
         },
       });
-      expect(response.headers['access-control-expose-headers']).toBe('WWW-Authenticate');
+      // No challenge, so nothing to expose: the header goes only with a WWW-Authenticate.
       expect(response.headers['www-authenticate']).toBeUndefined();
+      expect(response.headers['access-control-expose-headers']).toBeUndefined();
     });
 
     it('accepts a lower-case scheme and several spaces (RFC 7235 1*SP)', async () => {

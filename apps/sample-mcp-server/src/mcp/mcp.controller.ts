@@ -15,8 +15,8 @@ import {
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import {
   BearerGuard,
-  requireScopes,
   RequiredScopes,
+  RequiredToolScopes,
   type HttpRequest,
   type McpAuthenticatedRequest,
 } from '@app/mcp-auth';
@@ -34,6 +34,9 @@ import { createSampleMcpServer, type SampleServerStats, TOOL_SCOPES } from './sa
 @Controller('mcp')
 @UseGuards(BearerGuard)
 @RequiredScopes('mcp:tools')
+// RS-9: a tool that needs more than the endpoint's scope gets the 403 step-up challenge from
+// the guard, before anything runs, naming every scope the call (or batch) needs.
+@RequiredToolScopes(TOOL_SCOPES)
 @UseFilters(McpBrowserPageFilter)
 export class McpController {
   private readonly stats: SampleServerStats = { startedAt: new Date(), toolCalls: 0 };
@@ -58,12 +61,6 @@ export class McpController {
       throw new HttpException(FORBIDDEN_ORIGIN, 403);
     }
     const body: unknown = request.body;
-    // RS-9: a tool that needs more than the endpoint's scope gets the 403 step-up challenge
-    // before anything runs, naming every scope the call needs.
-    for (const message of Array.isArray(body) ? body : [body]) {
-      const toolName = toolCallName(message);
-      if (toolName) requireScopes(request, TOOL_SCOPES[toolName] ?? []);
-    }
     // From here the SDK writes the Node response itself (on Fastify, the reply is hijacked).
     const { req, res } = nodeExchange(request, response);
     const server = createSampleMcpServer(this.stats);
@@ -115,9 +112,3 @@ const METHOD_NOT_ALLOWED = {
   error: { code: -32000, message: 'Method not allowed: this server is stateless, use POST.' },
   id: null,
 } as const;
-
-function toolCallName(message: unknown): string | undefined {
-  if (typeof message !== 'object' || message === null) return undefined;
-  const { method, params } = message as { method?: unknown; params?: { name?: unknown } };
-  return method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined;
-}

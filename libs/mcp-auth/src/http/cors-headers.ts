@@ -1,4 +1,4 @@
-import { setHeader, type HttpResponse } from './http-exchange';
+import { nodeResponse, setHeader, type HttpResponse } from './http-exchange';
 
 /**
  * Request headers browser MCP clients send to public AS endpoints (AS-8). The SDK adds
@@ -20,4 +20,25 @@ export function setPublicCorsHeaders(response: HttpResponse, methods: readonly s
   setHeader(response, 'Access-Control-Allow-Methods', methods.join(', '));
   setHeader(response, 'Access-Control-Allow-Headers', CORS_ALLOWED_HEADERS);
   setHeader(response, 'Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE));
+}
+
+/**
+ * CORS: lets browser scripts read a response header (`WWW-Authenticate`, `Retry-After`), kept
+ * with whatever the response already exposes.
+ */
+export function exposeHeader(reply: HttpResponse, header: string): void {
+  const response = nodeResponse(reply);
+  if (response.headersSent) return;
+  const current = response.getHeader('Access-Control-Expose-Headers');
+  // The usual case: nothing exposed yet, so no list to merge with.
+  if (current === undefined) {
+    response.setHeader('Access-Control-Expose-Headers', header);
+    return;
+  }
+  const names = (Array.isArray(current) ? current.join(',') : String(current))
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.some((name) => name.toLowerCase() === header.toLowerCase())) return;
+  response.setHeader('Access-Control-Expose-Headers', [...names, header].join(', '));
 }

@@ -7,13 +7,13 @@ export type { AuthInfo };
 
 /**
  * A request that passed `BearerGuard`: `auth` is what the MCP SDK's transports hand tools as
- * `extra.authInfo`; `accessToken` is the full verified token; `user` is what Passport set.
+ * `extra.authInfo`; `authInfo` (the full verified token) and `user` are what Passport set.
  * `R` is the adapter's request type (Express `Request`, `FastifyRequest`).
  * @publicApi
  */
 export type McpAuthenticatedRequest<R extends object = IncomingMessage> = R & {
   auth: AuthInfo;
-  accessToken: VerifiedAccessToken;
+  authInfo: VerifiedAccessToken;
   user: McpPrincipal;
 };
 

@@ -45,19 +45,27 @@ describe('BearerChallengeException', () => {
     expect(challenge.headers['WWW-Authenticate']).toContain(`error_description="say 'hi'/??"`);
   });
 
-  it('writes its headers only on a response that has not started', () => {
+  it('writes its headers only on a response that has not started, exposing WWW-Authenticate', () => {
     const challenge = BearerChallengeException.insufficientScope({ resource, requiredScopes: [] });
-    const written: Record<string, string> = {};
-    challenge.applyTo({
-      setHeader: (name: string, value: string) => (written[name] = value),
-    } as unknown as HeaderTarget);
-    expect(Object.keys(written)).toEqual(['WWW-Authenticate', 'Cache-Control']);
-    const late: Record<string, string> = {};
-    challenge.applyTo({
-      headersSent: true,
-      setHeader: (n: string, v: string) => (late[n] = v),
-    } as unknown as HeaderTarget);
-    expect(late).toEqual({});
+    const fake = (headersSent: boolean) => {
+      const written: Record<string, string> = {};
+      const response = {
+        headersSent,
+        setHeader: (name: string, value: string) => (written[name] = value),
+        getHeader: (name: string) => written[name],
+      } as unknown as HeaderTarget;
+      return { response, written };
+    };
+    const fresh = fake(false);
+    challenge.applyTo(fresh.response);
+    expect(Object.keys(fresh.written)).toEqual([
+      'WWW-Authenticate',
+      'Cache-Control',
+      'Access-Control-Expose-Headers',
+    ]);
+    const late = fake(true);
+    challenge.applyTo(late.response);
+    expect(late.written).toEqual({});
     expect(() => challenge.applyTo(undefined)).not.toThrow();
   });
 });

@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { exposeHeader } from '../http/cors-headers';
 import { headersSent, setHeader, type HttpResponse } from '../http/http-exchange';
 import { sanitizeErrorDescription } from '../oauth/oauth-error';
 import type { ProtectedResource } from './resource-server.config';
@@ -86,9 +87,13 @@ export class BearerChallengeException extends HttpException {
     return super.getResponse() as BearerChallengeBody;
   }
 
-  /** Writes the challenge headers on a response that has not started yet. */
+  /**
+   * Writes the challenge headers on a response that has not started yet, and lets browser
+   * clients read `WWW-Authenticate` (CORS hides it from scripts unless exposed).
+   */
   applyTo(response: HeaderTarget | undefined): void {
     if (!response || headersSent(response)) return;
     for (const [name, value] of Object.entries(this.headers)) setHeader(response, name, value);
+    exposeHeader(response, 'WWW-Authenticate');
   }
 }

@@ -16,17 +16,16 @@ import { toAuthInfo, type AuthInfo } from './auth-info';
 import { BearerChallengeException } from './bearer-challenge.exception';
 import { challengeForFailure } from './bearer-refusal';
 import { BearerStrategy } from './bearer.strategy';
-import { exposeWwwAuthenticate, withChallengeHeaders } from './challenge-headers';
 import type { McpPrincipal } from './mcp-principal';
 import {
   getRequestAuthContext,
   setRequestAuthContext,
   type RequestAuthContext,
 } from './request-auth-context';
-import { ACCESS_TOKEN_REQUEST_PROPERTY } from './resource-server.constants';
 import { ResourceServerConfig, type ProtectedResource } from './resource-server.config';
 import { RouteAuthSettingsReader, type RouteAuthSettings } from './route-auth-settings';
 import type { ToolScopeRequirements } from './tool-scopes';
+import { statelessAuthenticator, type StatelessAuthenticator } from './stateless-authenticator';
 
 /**
  * Every scope the request's `tools/call` messages need, or `undefined` when it calls no tool
@@ -63,15 +62,22 @@ function toolCallScopes(
  * - a verifier that cannot decide (authorization server unreachable) → 503.
  *
  * On success the request carries, as Passport leaves it, `user` (`McpPrincipal`) and
- * `authInfo` (`VerifiedAccessToken`); and `accessToken` (the same `VerifiedAccessToken`) and
- * `auth` (the MCP SDK's `AuthInfo`, which transports hand tools as `extra.authInfo`).
+ * `authInfo` (`VerifiedAccessToken`); and `auth` (the MCP SDK's `AuthInfo`, which transports
+ * hand tools as `extra.authInfo`).
  * @publicApi
  */
+/** Passport's options for every request: tokens, no session. */
+const AUTHENTICATE_OPTIONS = Object.freeze({ session: false });
+
 @Injectable()
 export class BearerGuard extends AuthGuard() implements CanActivate {
   private readonly logger = new Logger('BearerGuard');
   private readonly routes: RouteAuthSettingsReader;
   private readonly authInfos = new WeakMap<VerifiedAccessToken, AuthInfo>();
+
+  private readonly strategyName: string;
+  /** Passport, running this instance's strategy without session helpers. */
+  private readonly passport: StatelessAuthenticator;
 
   constructor(
     strategy: BearerStrategy,
@@ -84,6 +90,8 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
       session: false,
     };
     super(options);
+    this.strategyName = strategy.name;
+    this.passport = statelessAuthenticator(strategy.name, strategy);
     // Always this module instance's strategy: `options` is also an optional injection point,
     // and a PassportModule the host registers would redirect the guard to its default strategy.
     Object.defineProperty(this, 'options', {
@@ -103,7 +111,6 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
     // What switchToHttp().getRequest()/getResponse() answer, without the closures it allocates.
     const request = context.getArgByIndex<HttpRequest>(0);
     const response = context.getArgByIndex<HttpResponse>(1);
-    exposeWwwAuthenticate(response);
     setRequestAuthContext(request, {
       resource: this.resourceOf(route, request),
       requiredScopes: route.requiredScopes,
@@ -111,8 +118,39 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
       toolScopes: route.toolScopes,
       response,
     });
-    return (super.canActivate(context) as Promise<boolean>).catch((error: unknown) => {
-      throw withChallengeHeaders(error, response);
+    return this.authenticate(request, response, context);
+  }
+
+  /**
+   * Passport's `authenticate` with this instance's strategy, with `AuthGuard.canActivate`'s
+   * outcome on the request (`authInfo`, then `user`), without its per-request option merging
+   * and promise layers. A challenge carries its headers onto the response.
+   */
+  private authenticate(
+    request: HttpRequest,
+    response: HttpResponse,
+    context: ExecutionContext,
+  ): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      const fail = (error: unknown) => {
+        if (error instanceof BearerChallengeException) error.applyTo(response);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      };
+      const done = (error: unknown, user: unknown, info: unknown, status?: unknown) => {
+        try {
+          const target = request as unknown as Record<string, unknown>;
+          target.authInfo = info;
+          target.user = this.handleRequest(error, user, info, context, status);
+          resolve(true);
+        } catch (refusal) {
+          fail(refusal);
+        }
+      };
+      this.passport.authenticate(this.strategyName, AUTHENTICATE_OPTIONS, done)(
+        request,
+        response,
+        (error) => (error ? fail(error) : resolve(true)),
+      );
     });
   }
 
@@ -134,7 +172,6 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
     // BearerStrategy's success info: the verified token.
     const token = info as VerifiedAccessToken;
     auth.token = token;
-    (request as unknown as Record<string, unknown>)[ACCESS_TOKEN_REQUEST_PROPERTY] = token;
     (request as HttpRequest & { auth?: AuthInfo }).auth = this.authInfoOf(token);
     // RS-9: all scopes of method and class, hierarchy respected.
     if (auth.toolScopes === undefined) {

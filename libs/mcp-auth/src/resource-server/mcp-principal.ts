@@ -3,7 +3,7 @@ import type { VerifiedAccessToken } from './access-token-verifier.interface';
 /**
  * What `BearerStrategy` hands Passport as the user, hence `req.user` behind `BearerGuard` or
  * any `AuthGuard` naming the strategy. Holds no token: hosts log users more readily than
- * credentials (the token itself is in `req.auth` and `req.accessToken`).
+ * credentials (the token itself is in `req.auth` and `req.authInfo`).
  * @publicApi
  */
 export interface McpPrincipal {
