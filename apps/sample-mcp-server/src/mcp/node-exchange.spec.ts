@@ -38,7 +38,9 @@ function serve(
         response = res;
       } else {
         request = { method: 'POST', url: req.url ?? '/', headers: req.headers, body, raw: req };
+        // As BearerGuard leaves a Fastify request: on it and on its Node request.
         request.auth = AUTH_INFO;
+        (req as IncomingMessage & { auth?: AuthInfo }).auth = AUTH_INFO;
         response = { raw: res, hijack: () => undefined };
       }
       const exchange = nodeExchange(request, response);

@@ -24,9 +24,9 @@ function isFastifyReply(response: HttpReply): response is HijackableReply {
 
 /**
  * The Node request and response under either adapter's objects. On Fastify the reply is
- * hijacked (Fastify must not answer as well) and the `AuthInfo` BearerGuard set on the Fastify
- * request is put on the Node request, where the SDK's Node transport reads it (`req.auth`):
- * the tools get exactly the guard's object on both adapters.
+ * hijacked (Fastify must not answer as well). BearerGuard sets its `AuthInfo` on the Node
+ * request as well as on Fastify's, where the SDK's Node transport reads it (`req.auth`): the
+ * tools get exactly the guard's object on both adapters.
  */
 export function nodeExchange(
   request: HttpRequest & { auth?: AuthInfo },
@@ -37,7 +37,7 @@ export function nodeExchange(
   }
   const req: NodeExchange['req'] = request.raw as IncomingMessage;
   if (!req) throw new Error('a Fastify request without its Node request (raw)');
-  req.auth = request.auth;
+  // BearerGuard put its AuthInfo on the Node request too: the SDK reads `req.auth` there.
   response.hijack();
   return { req, res: response.raw };
 }

@@ -1,9 +1,24 @@
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { IncomingMessage } from 'node:http';
 import type { VerifiedAccessToken } from './access-token-verifier.interface';
 import type { McpPrincipal } from './mcp-principal';
 
-export type { AuthInfo };
+/**
+ * What the MCP SDK's transports hand tools as `authInfo`: the same shape in the v1 line
+ * (`@modelcontextprotocol/sdk`) and the v2 line (`@modelcontextprotocol/server`), declared here
+ * so that neither SDK is needed to type a request.
+ * @publicApi
+ */
+export interface AuthInfo {
+  token: string;
+  clientId: string;
+  scopes: string[];
+  /** Seconds since the epoch. */
+  expiresAt?: number;
+  /** RFC 8707 resource the token is for. */
+  resource?: URL;
+  /** Every claim of the token. */
+  extra?: Record<string, unknown>;
+}
 
 /**
  * A request that passed `BearerGuard`: `auth` is what the MCP SDK's transports hand tools as

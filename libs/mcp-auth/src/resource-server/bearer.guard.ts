@@ -172,7 +172,10 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
     // BearerStrategy's success info: the verified token.
     const token = info as VerifiedAccessToken;
     auth.token = token;
-    (request as HttpRequest & { auth?: AuthInfo }).auth = this.authInfoOf(token);
+    const authInfo = this.authInfoOf(token);
+    (request as HttpRequest & { auth?: AuthInfo }).auth = authInfo;
+    // Fastify: also on the Node request, which a host hands to the SDK's Node transport.
+    if (request.raw) (request.raw as { auth?: AuthInfo }).auth = authInfo;
     // RS-9: all scopes of method and class, hierarchy respected.
     if (auth.toolScopes === undefined) {
       if (!auth.scopeHierarchy.satisfies(token.scopes, auth.requiredScopes)) {

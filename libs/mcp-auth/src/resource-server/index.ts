@@ -31,7 +31,7 @@ export {
   type ToolScopeDeclaration,
 } from './decorators/required-tool-scopes.decorator';
 export { hasScopes, hasToolScopes, requireScopes } from './require-scopes';
-export type { AuthInfo, McpAuthenticatedRequest } from './auth-info';
+export { toAuthInfo, type AuthInfo, type McpAuthenticatedRequest } from './auth-info';
 export type { McpPrincipal } from './mcp-principal';
 export { ResourceServerConfig, type ProtectedResource } from './resource-server.config';
 
