@@ -15,6 +15,7 @@ import { ROOT } from './lib/processes';
 import { renderReport, type ScenarioReport } from './lib/report';
 import { log, SETTINGS, type Scenario } from './lib/scenario';
 import { startSharedApp, stopSharedApp, type SharedApp } from './lib/shared-app';
+import { fastifyScenario } from './scenarios/fastify.scenario';
 import { guardMcpScenario } from './scenarios/guard-mcp.scenario';
 import { guardTrivialScenario } from './scenarios/guard-trivial.scenario';
 import { npmStartScenario } from './scenarios/npm-start.scenario';
@@ -34,6 +35,7 @@ const SCENARIOS: readonly Scenario[] = [
   startupScenario,
   npmStartScenario,
   rateLimitStorageScenario,
+  fastifyScenario,
 ];
 
 /**

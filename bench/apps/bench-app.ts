@@ -4,9 +4,8 @@
  * Started as a child process by bench/run.ts; listens on loopback only.
  */
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../apps/sample-mcp-server/src/app.module';
+import { createSampleApplication } from '../../apps/sample-mcp-server/src/http/http-adapter';
 import { loadAppConfig } from '../../apps/sample-mcp-server/src/config/app-config';
 import { BenchController } from './bench.controller';
 import { benchRateLimit } from './bench-rate-limit';
@@ -18,7 +17,9 @@ async function main(): Promise<void> {
   // Limits off unless a scenario compares their storages: one address sends all the load.
   const module = AppModule.forRoot(config, { rateLimit: benchRateLimit(process.env) });
   module.controllers = [...(module.controllers ?? []), BenchController];
-  const app = await NestFactory.create<NestExpressApplication>(module, {
+  // On the sample's adapter (HTTP_ADAPTER: express by default, or fastify).
+  const app = await createSampleApplication(module, {
+    adapter: config.httpAdapter,
     logger: ['error', 'warn'],
   });
   // Exit normally on SIGTERM so that --cpu-prof (BENCH_CPU_PROF=1) writes its profile.

@@ -12,7 +12,6 @@ import {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import type { Request, Response } from 'express';
 import {
   AccessTokenIssuer,
   BearerGuard,
@@ -24,6 +23,7 @@ import {
   SigningKeyService,
   type ClientStore as ClientStoreContract,
   type GrantStore as GrantStoreContract,
+  type HttpRequest,
 } from '@app/mcp-auth';
 // Not in the public API: the pieces the token and authorize endpoints run, measured in-process.
 import { AuthorizationRequestValidator } from '../../libs/mcp-auth/src/authorization-server/authorization/authorization-request.validator';
@@ -36,6 +36,7 @@ import {
   createSampleMcpServer,
   type SampleServerStats,
 } from '../../apps/sample-mcp-server/src/mcp/sample-tools';
+import { nodeExchange, type HttpReply } from '../../apps/sample-mcp-server/src/mcp/node-exchange';
 
 /** Allows everything: isolates what any guard costs in Nest from what BearerGuard costs. */
 class AllowGuard implements CanActivate {
@@ -112,7 +113,7 @@ export class BenchController implements OnModuleInit {
   /** Baseline of scenario 4: the same form body parsed, no database. */
   @Post('form')
   @HttpCode(200)
-  form(@Req() request: Request): typeof TRIVIAL_BODY {
+  form(@Req() request: HttpRequest): typeof TRIVIAL_BODY {
     FormParameters.fromRequest(request).require('grant_type');
     return TRIVIAL_BODY;
   }
@@ -122,18 +123,19 @@ export class BenchController implements OnModuleInit {
    * no guard and no per-tool scope check.
    */
   @Post('mcp-open')
-  async mcpOpen(@Req() request: Request, @Res() response: Response): Promise<void> {
+  async mcpOpen(@Req() request: HttpRequest, @Res() response: HttpReply): Promise<void> {
+    const { req, res } = nodeExchange(request, response);
     const server = createSampleMcpServer(this.stats);
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
     });
-    response.on('close', () => {
+    res.on('close', () => {
       void transport.close();
       void server.close();
     });
     await server.connect(transport);
-    await transport.handleRequest(request, response, request.body);
+    await transport.handleRequest(req, res, request.body);
   }
 
   /** Creates `count` codes, refresh tokens or access tokens for one registered client. */
