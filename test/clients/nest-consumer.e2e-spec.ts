@@ -15,6 +15,8 @@ import { childNpmEnvironment, run, startChild, type RunningChild } from './suppo
 import {
   consumerFiles,
   consumerManifest,
+  MCP_CONTROLLER_V1,
+  MCP_CONTROLLER_V2,
   NEST_CONSUMERS,
   type NestConsumer,
 } from './support/nest-consumer-app';
@@ -33,6 +35,14 @@ import { createScratchDatabase, type ScratchDatabase } from './support/scratch-d
  * handing the request to the MCP SDK's Streamable HTTP transport behind BearerGuard +
  * @RequiredScopes), is compiled with the workspace's TypeScript (`tsc`, type check and
  * emit), boots, and an MCP SDK client goes through the whole flow and calls a tool.
+ *
+ * The MCP controller is README's, word for word (checked against README first): on SDK v2
+ * (`@modelcontextprotocol/server` + `@modelcontextprotocol/node`, what README's install line
+ * installs) in the Nest 12 ESM and the latest Nest 11 consumers; the lowest-versions Nest 11
+ * consumer runs README's v1 variant instead (`@modelcontextprotocol/sdk`), so both SDK lines
+ * are proven without a fourth install. Each consumer installs only its own line: the library
+ * needs neither (its `AuthInfo` is its own). The client is the workspace's MCP SDK client, in
+ * the test process.
  */
 
 jest.setTimeout(600_000);
@@ -63,6 +73,28 @@ describe('Adding McpAuthModule to an existing Nest backend (packed library, READ
   afterAll(async () => {
     if (packDirectory) await rm(packDirectory, { recursive: true, force: true });
     console.info(`library build and pack, milliseconds per step: ${JSON.stringify(packTimings)}`);
+  });
+
+  it("the consumers' MCP controllers are README's: the v2 one word for word, the v1 variant's lines in the v1 one", async () => {
+    const readme = await readFile(join(WORKSPACE, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Using the module in your own Nest app'));
+    const [v2, v1] = [...section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+    expect(MCP_CONTROLLER_V2).toBe(v2);
+    expect(v2.startsWith('// src/mcp.controller.ts\n')).toBe(true);
+    // README's v1 variant: its imports and transport, and v1's tool signature.
+    const v1Code = v1.split('\n').filter((line) => line.startsWith('import '));
+    expect(v1Code).toHaveLength(2);
+    for (const line of v1Code) expect(MCP_CONTROLLER_V1).toContain(line);
+    expect(v1).toContain('(extra) =>');
+    expect(v1).toContain('extra.authInfo');
+    expect(v1).toContain(
+      'new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })',
+    );
+    expect(MCP_CONTROLLER_V1).toMatch(/\(extra\) => \{\n\s+const auth = extra\.authInfo;/);
+    expect(MCP_CONTROLLER_V1).toMatch(
+      /new StreamableHTTPServerTransport\(\{\s+sessionIdGenerator: undefined,\s+enableJsonResponse: true,\s+\}\)/,
+    );
+    expect(MCP_CONTROLLER_V1).not.toMatch(/ctx|@modelcontextprotocol\/(server|node)/);
   });
 
   it('builds the library (nest build mcp-auth) and packs it; the tarball holds the compiled module and its manifest', async () => {
@@ -122,7 +154,7 @@ describe('Adding McpAuthModule to an existing Nest backend (packed library, READ
       );
     });
 
-    it(`installs the tarball and the README peers from the registry (Nest ${consumer.nestMajor}, "type": "${consumer.moduleType}")`, async () => {
+    it(`installs the tarball and the README peers from the registry (Nest ${consumer.nestMajor}, "type": "${consumer.moduleType}", MCP SDK ${consumer.mcpSdk})`, async () => {
       expect(tarball).toBeDefined();
       const manifest = consumerManifest(consumer, tarball, await workspaceRanges());
       expect(relative(WORKSPACE, project).startsWith('..')).toBe(true);
@@ -163,6 +195,21 @@ describe('Adding McpAuthModule to an existing Nest backend (packed library, READ
       }
       // The README's peers for the authorization server (optional peers: npm adds none itself).
       await expect(versionOf('@nestjs/throttler')).resolves.toMatch(/^\d/);
+      // The consumer's MCP SDK line, and only that one: the library pulls in neither.
+      const [mine, other] =
+        consumer.mcpSdk === 'v2'
+          ? [
+              ['@modelcontextprotocol/server', '@modelcontextprotocol/node'],
+              ['@modelcontextprotocol/sdk'],
+            ]
+          : [
+              ['@modelcontextprotocol/sdk'],
+              ['@modelcontextprotocol/server', '@modelcontextprotocol/node'],
+            ];
+      for (const name of mine) {
+        await expect(versionOf(name)).resolves.toMatch(consumer.mcpSdk === 'v2' ? /^2\./ : /^1\./);
+      }
+      for (const name of other) await expect(versionOf(name)).rejects.toThrow(/ENOENT/);
     });
 
     it('compiles with the workspace TypeScript (tsc: type check and emit) to the package type', async () => {
@@ -260,7 +307,7 @@ describe('Adding McpAuthModule to an existing Nest backend (packed library, READ
       expect(log.at(-1)).toMatchObject({ method: 'POST', status: 200 });
 
       // The README's controller: the SDK's transport behind BearerGuard, the verified token
-      // reaching the tool as extra.authInfo.
+      // reaching the tool as ctx.http.authInfo (v2) or extra.authInfo (v1).
       const client = new Client({ name: 'nest-consumer-proof', version: '1.0.0' });
       await client.connect(
         new StreamableHTTPClientTransport(new URL(mcpUrl), {

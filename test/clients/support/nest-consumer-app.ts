@@ -2,7 +2,9 @@
  * The Nest app of the packed-consumer proof (`nest-consumer.e2e-spec.ts`), as the README's
  * "Using the module in your own Nest app" describes it, in the two shapes existing backends
  * have: Nest 12 (ESM only) as an ESM app, and Nest 11 as a CommonJS app. The source is the
- * same; only the package versions, the package type and the relative-import extension differ.
+ * same; only the package versions, the package type and the relative-import extension differ,
+ * and the MCP controller: README's, on SDK v2, in two consumers, README's v1 variant in the
+ * third (the lowest Nest 11 versions).
  */
 
 export type ConsumerModuleType = 'module' | 'commonjs';
@@ -14,6 +16,11 @@ export interface NestConsumer {
   nestMajor: number;
   /** The consumer package.json's `type`. */
   moduleType: ConsumerModuleType;
+  /**
+   * The MCP SDK line of its controller: README's v2 controller, or README's v1 variant (with
+   * `@modelcontextprotocol/sdk` in place of `@modelcontextprotocol/server` and `/node`).
+   */
+  mcpSdk: 'v2' | 'v1';
   /** Package → range; `workspace` takes the range of the workspace's package.json. */
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
@@ -22,10 +29,14 @@ export interface NestConsumer {
 /** Take the range from the workspace's package.json (the versions the repository tests). */
 export const WORKSPACE_RANGE = 'workspace';
 
-/** What both consumers install apart from Nest itself (no `class-transformer`: nothing needs it). */
+/**
+ * What every consumer installs apart from Nest itself and the MCP SDK: README's install line
+ * (no `class-transformer`: nothing needs it), plus `@nestjs/config` (README's app module uses
+ * ConfigService), `@electric-sql/pglite` (the embedded database) and `reflect-metadata`,
+ * `rxjs`, the `@types` packages that `nest new` gives.
+ */
 const COMMON_DEPENDENCIES: Record<string, string> = {
   '@nestjs/throttler': WORKSPACE_RANGE,
-  '@modelcontextprotocol/sdk': WORKSPACE_RANGE,
   typeorm: WORKSPACE_RANGE,
   pg: WORKSPACE_RANGE,
   '@electric-sql/pglite': WORKSPACE_RANGE,
@@ -33,6 +44,15 @@ const COMMON_DEPENDENCIES: Record<string, string> = {
   rxjs: WORKSPACE_RANGE,
   passport: WORKSPACE_RANGE,
   'class-validator': WORKSPACE_RANGE,
+};
+/** README's install line for the MCP endpoint: SDK v2, the server and its Node transport. */
+const MCP_SDK_V2: Record<string, string> = {
+  '@modelcontextprotocol/server': WORKSPACE_RANGE,
+  '@modelcontextprotocol/node': WORKSPACE_RANGE,
+};
+/** README's v1 variant: the v1 SDK in their place. */
+const MCP_SDK_V1: Record<string, string> = {
+  '@modelcontextprotocol/sdk': WORKSPACE_RANGE,
 };
 const COMMON_DEV_DEPENDENCIES: Record<string, string> = {
   '@types/node': WORKSPACE_RANGE,
@@ -44,6 +64,7 @@ export const NEST_CONSUMERS: readonly NestConsumer[] = [
     name: 'Nest 12, ESM',
     nestMajor: 12,
     moduleType: 'module',
+    mcpSdk: 'v2',
     dependencies: {
       '@nestjs/common': WORKSPACE_RANGE,
       '@nestjs/core': WORKSPACE_RANGE,
@@ -52,6 +73,7 @@ export const NEST_CONSUMERS: readonly NestConsumer[] = [
       '@nestjs/typeorm': WORKSPACE_RANGE,
       '@nestjs/passport': WORKSPACE_RANGE,
       ...COMMON_DEPENDENCIES,
+      ...MCP_SDK_V2,
     },
     devDependencies: COMMON_DEV_DEPENDENCIES,
   },
@@ -59,6 +81,7 @@ export const NEST_CONSUMERS: readonly NestConsumer[] = [
     name: 'Nest 11, CommonJS',
     nestMajor: 11,
     moduleType: 'commonjs',
+    mcpSdk: 'v2',
     dependencies: {
       '@nestjs/common': '^11.0.0',
       '@nestjs/core': '^11.0.0',
@@ -67,14 +90,17 @@ export const NEST_CONSUMERS: readonly NestConsumer[] = [
       '@nestjs/typeorm': '^11.0.0',
       '@nestjs/passport': '^11.0.0',
       ...COMMON_DEPENDENCIES,
+      ...MCP_SDK_V2,
     },
     devDependencies: COMMON_DEV_DEPENDENCIES,
   },
   {
-    // The lowest versions the library's peer ranges admit for Nest 11.
-    name: 'Nest 11.0 (lowest peers), CommonJS',
+    // The lowest versions the library's peer ranges admit for Nest 11; README's SDK v1 variant
+    // of the controller (the SDK line older backends still run).
+    name: 'Nest 11.0 (lowest peers), CommonJS, MCP SDK v1',
     nestMajor: 11,
     moduleType: 'commonjs',
+    mcpSdk: 'v1',
     dependencies: {
       '@nestjs/common': '11.0.0',
       '@nestjs/core': '11.0.0',
@@ -83,6 +109,7 @@ export const NEST_CONSUMERS: readonly NestConsumer[] = [
       '@nestjs/typeorm': '11.0.1',
       '@nestjs/passport': '11.0.2',
       ...COMMON_DEPENDENCIES,
+      ...MCP_SDK_V1,
     },
     devDependencies: COMMON_DEV_DEPENDENCIES,
   },
@@ -111,6 +138,81 @@ export function consumerManifest(
     devDependencies: resolve(consumer.devDependencies),
   };
 }
+
+/**
+ * README's MCP controller on SDK v2 (`@modelcontextprotocol/server` and the Node transport of
+ * `@modelcontextprotocol/node`), word for word: the spec checks it against README.
+ */
+export const MCP_CONTROLLER_V2 = `// src/mcp.controller.ts
+import { Controller, Get, Header, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { McpServer } from '@modelcontextprotocol/server';
+import type { Request, Response } from 'express';
+import { BearerGuard, RequiredScopes, type McpAuthenticatedRequest } from 'nestjs-mcp-auth';
+
+function createMcpServer(): McpServer {
+  const server = new McpServer({ name: 'my-backend', version: '1.0.0' });
+  server.registerTool('whoami', { description: 'The signed-in user and the granted scopes' }, (ctx) => {
+    const auth = ctx.http?.authInfo; // what BearerGuard set as req.auth
+    const who = {
+      subject: auth?.extra?.sub, // every token claim is in authInfo.extra
+      clientId: auth?.clientId,
+      scopes: auth?.scopes,
+    };
+    return { content: [{ type: 'text', text: JSON.stringify(who) }] };
+  });
+  return server;
+}
+
+@Controller('mcp')
+@UseGuards(BearerGuard)
+@RequiredScopes('mcp:tools')
+export class McpController {
+  @Post()
+  async handle(@Req() req: McpAuthenticatedRequest<Request>, @Res() res: Response): Promise<void> {
+    // Stateless Streamable HTTP: a server and a transport per request, each request
+    // authenticated by its own bearer token.
+    const server = createMcpServer();
+    const transport = new NodeStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    // req.auth, set by BearerGuard, reaches the tools as ctx.http.authInfo.
+    await transport.handleRequest(req, res, req.body);
+  }
+
+  @Get()
+  @HttpCode(405)
+  @Header('Allow', 'POST')
+  noStream(): void {} // stateless: no server-initiated stream
+}
+`;
+
+/** Replace `from` (which must occur) by `to` in `text`. */
+function replaceOnce(text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`README's MCP controller no longer contains ${from}`);
+  return text.replace(from, to);
+}
+
+/**
+ * README's v1 variant (`@modelcontextprotocol/sdk`): "the same controller, with v1's imports,
+ * transport and tool signature", made from the v2 controller by exactly those changes.
+ */
+export const MCP_CONTROLLER_V1 = [
+  [
+    `import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';\nimport { McpServer } from '@modelcontextprotocol/server';\n`,
+    `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';\nimport { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';\n`,
+  ],
+  ['(ctx) => {', '(extra) => {'],
+  ['const auth = ctx.http?.authInfo;', 'const auth = extra.authInfo;'],
+  ['new NodeStreamableHTTPServerTransport(', 'new StreamableHTTPServerTransport('],
+  ['reaches the tools as ctx.http.authInfo', 'reaches the tools as extra.authInfo'],
+].reduce((text, [from, to]) => replaceOnce(text, from, to), MCP_CONTROLLER_V2);
 
 /**
  * The consumer's sources and tsconfig. ESM needs the `.js` extension on relative imports;
@@ -146,54 +248,8 @@ export class UsersAuthenticator implements ResourceOwnerAuthenticator {
   }
 }
 `,
-    // The README's MCP controller: the official MCP SDK behind BearerGuard.
-    'src/mcp.controller.ts': `import { Controller, Get, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { Response } from 'express';
-import { BearerGuard, RequiredScopes, type McpAuthenticatedRequest } from 'nestjs-mcp-auth';
-
-function createMcpServer(): McpServer {
-  const server = new McpServer({ name: 'my-backend', version: '1.0.0' });
-  server.registerTool('whoami', { description: 'The signed-in user and the granted scopes' }, (extra) => {
-    const who = {
-      subject: extra.authInfo?.extra?.sub,
-      clientId: extra.authInfo?.clientId,
-      scopes: extra.authInfo?.scopes,
-    };
-    return { content: [{ type: 'text', text: JSON.stringify(who) }] };
-  });
-  return server;
-}
-
-@Controller('mcp')
-@UseGuards(BearerGuard)
-@RequiredScopes('mcp:tools')
-export class McpController {
-  @Post()
-  async handle(@Req() req: McpAuthenticatedRequest, @Res() res: Response): Promise<void> {
-    // Stateless Streamable HTTP: a server and a transport per request, each request
-    // authenticated by its own bearer token.
-    const server = createMcpServer();
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
-    res.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
-    await server.connect(transport);
-    // req.auth, set by BearerGuard, reaches the tools as extra.authInfo.
-    await transport.handleRequest(req, res, req.body);
-  }
-
-  @Get()
-  noStream(@Res() res: Response): void {
-    res.status(405).set('Allow', 'POST').end(); // stateless: no server-initiated stream
-  }
-}
-`,
+    // The README's MCP controller, on the SDK line the consumer installs.
+    'src/mcp.controller.ts': consumer.mcpSdk === 'v2' ? MCP_CONTROLLER_V2 : MCP_CONTROLLER_V1,
     'src/app.module.ts': `import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
