@@ -10,7 +10,6 @@ export const MCP_RESOURCE_METADATA = 'mcp-auth:resource';
 /** RFC 9728 §3: the well-known suffix, inserted between the host and the resource path. */
 export const PROTECTED_RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
 
-
 /** Default seconds of clock skew tolerated on `exp` and `nbf`. */
 export const DEFAULT_CLOCK_TOLERANCE = 5;
 
