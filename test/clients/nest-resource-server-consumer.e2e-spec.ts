@@ -98,6 +98,8 @@ export class AppModule {}
         module: 'nodenext',
         moduleResolution: 'nodenext',
         resolvePackageJsonExports: true,
+        // TypeScript 6 includes no @types packages unless named.
+        types: ['node'],
         esModuleInterop: true,
         isolatedModules: true,
         declaration: false,
