@@ -25,6 +25,7 @@ const PUBLIC_ENTRIES =
  *   module root, and only the storage contracts (not `storage/typeorm/`): it is published
  *   alone as the `resource-server` entry;
  * - `http/`: only `oauth/`;
+ * - `outbound/`: only `oauth/`;
  * - `abuse/`: not `authorization-server/` or `resource-server/`.
  */
 function layer(folder, { allowed, forbidden, root, message }) {
@@ -121,6 +122,11 @@ export default tseslint.config(
   ...layer('http', {
     allowed: ['oauth'],
     message: 'http/ (shared pages, CORS, 405) imports only oauth/.',
+  }),
+  ...layer('outbound', {
+    allowed: ['oauth'],
+    message:
+      'outbound/ (the safe fetcher for client metadata documents and jwks_uri) imports only oauth/.',
   }),
   ...layer('abuse', {
     forbidden: ['authorization-server', 'resource-server'],
