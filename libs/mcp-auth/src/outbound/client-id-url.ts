@@ -22,6 +22,8 @@ export function parseClientIdUrl(value: string): ClientIdUrlCheck {
   if (value.includes('?')) return { ok: false, reason: 'URL must not contain a query' };
   const base = parseOutboundUrl(value);
   if (!base.ok) return base;
+  // `https:///host/x` parses as host `host`: the string compared later must name it itself.
+  if (/^https:\/\/[/\\]/i.test(value)) return { ok: false, reason: 'URL has an empty authority' };
   const rawPath = rawPathOf(value);
   if (rawPath.split('/').some((segment) => DOT_SEGMENT.test(segment))) {
     return { ok: false, reason: 'URL must not contain . or .. path segments' };
