@@ -1,12 +1,10 @@
 import { request } from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import type { CacheHeaders } from './cache-lifetime';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { checkAddress } from './address.policy';
-import type { CacheHeaders } from './cache-lifetime';
 import { systemResolver } from './host.resolver';
 import type { HostResolver, ResolvedAddress } from './host.resolver';
-import { isJsonMediaType } from './json-media-type';
 import { OutboundFetchError } from './outbound-fetch.error';
 import type {
   JsonObject,
@@ -16,6 +14,12 @@ import type {
 } from './outbound.types';
 import { parseOutboundUrl } from './outbound-url';
 import { pinnedLookup } from './pinned.lookup';
+import {
+  cacheHeadersOf,
+  checkResponseHead,
+  parseJsonObject,
+  tooLarge,
+} from './json-response.checks';
 
 export const DEFAULT_MAX_BODY_BYTES = 5 * 1024;
 export const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
@@ -186,7 +190,7 @@ export class JsonDocumentFetcher {
         );
       });
       req.on('response', (res) => {
-        const refusal = this.checkResponseHead(url, res);
+        const refusal = checkResponseHead(url, res, this.maxBodyBytes);
         if (refusal) {
           res.destroy();
           fail(refusal);
@@ -243,65 +247,11 @@ export class JsonDocumentFetcher {
       req.end();
     });
   }
-
-  private checkResponseHead(url: URL, res: IncomingMessage): OutboundFetchError | undefined {
-    const status = res.statusCode ?? 0;
-    if (status >= 300 && status < 400) {
-      return new OutboundFetchError(
-        'redirect',
-        `${url.href} answered ${status}: redirects are not followed`,
-      );
-    }
-    if (status !== 200) {
-      return new OutboundFetchError('http_status', `${url.href} answered ${status}, expected 200`);
-    }
-    const encoding = res.headers['content-encoding'];
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      return new OutboundFetchError('not_json', `${url.href}: unexpected Content-Encoding`);
-    }
-    if (!isJsonMediaType(res.headers['content-type'])) {
-      return new OutboundFetchError('not_json', `${url.href}: Content-Type is not JSON`);
-    }
-    const length = Number(res.headers['content-length']);
-    if (Number.isFinite(length) && length > this.maxBodyBytes) {
-      return tooLarge(url, this.maxBodyBytes);
-    }
-    return undefined;
-  }
 }
 
 // The host to resolve and connect to: URL.hostname without the brackets of an IPv6 literal.
 function hostOf(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, '$1');
-}
-
-function tooLarge(url: URL, limit: number): OutboundFetchError {
-  return new OutboundFetchError('too_large', `${url.href}: body exceeds ${limit} bytes`);
-}
-
-function parseJsonObject(body: Buffer, url: URL): JsonObject | OutboundFetchError {
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
-  } catch (error) {
-    // The parser's message may quote the body: keep it out of ours (and out of `cause`).
-    void error;
-    return new OutboundFetchError('not_json', `${url.href}: body is not valid UTF-8 JSON`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return new OutboundFetchError('not_json', `${url.href}: body is not a JSON object`);
-  }
-  return value as JsonObject;
-}
-
-function cacheHeadersOf(res: IncomingMessage): CacheHeaders {
-  const { headers } = res;
-  return {
-    cacheControl: headers['cache-control'],
-    expires: headers.expires,
-    date: headers.date,
-    age: headers.age,
-  };
 }
 
 function errorCode(error: Error): string {
