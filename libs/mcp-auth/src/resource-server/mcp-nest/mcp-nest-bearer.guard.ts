@@ -32,11 +32,19 @@ export function exposeAuthToMcpNest(request: object): void {
   const slots = request as Record<PropertyKey, unknown>;
   slots[MCP_NEST_RESOURCE_METADATA_URL] = auth.resource.metadataUrl;
   const user = slots.user as McpPrincipal | undefined;
-  if (user === undefined) return;
-  const effective = [...auth.scopeHierarchy.expand(user.scopes)];
-  if (effective.length === user.scopes.length) return;
-  const principal: McpPrincipal = { ...user, scopes: effective, scope: effective.join(' ') };
-  slots.user = Object.isFrozen(user) ? Object.freeze(principal) : principal;
+  if (user !== undefined) {
+    const effective = [...auth.scopeHierarchy.expand(user.scopes)];
+    if (effective.length !== user.scopes.length) {
+      const principal: McpPrincipal = { ...user, scopes: effective, scope: effective.join(' ') };
+      slots.user = Object.isFrozen(user) ? Object.freeze(principal) : principal;
+    }
+  }
+  // Fastify: mcp-nest hands its transport the Node request (`raw`), and reads the user there.
+  const raw = slots.raw as Record<PropertyKey, unknown> | undefined;
+  if (raw !== undefined && typeof raw === 'object') {
+    raw[MCP_NEST_RESOURCE_METADATA_URL] = slots[MCP_NEST_RESOURCE_METADATA_URL];
+    raw.user = slots.user;
+  }
 }
 
 /**
