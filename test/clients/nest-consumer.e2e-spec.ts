@@ -18,6 +18,7 @@ import {
   MCP_CONTROLLER_V1,
   MCP_CONTROLLER_V2,
   NEST_CONSUMERS,
+  stepTimer,
   type NestConsumer,
 } from './support/nest-consumer-app';
 import { buildAndPackLibrary } from './support/packed-library';
@@ -130,16 +131,7 @@ describe('Adding McpAuthModule to an existing Nest backend (packed library, READ
     let database: ScratchDatabase;
     let server: RunningChild | undefined;
     let issuer: string;
-    const timings: Record<string, number> = {};
-
-    async function timed<T>(step: string, work: () => Promise<T>): Promise<T> {
-      const started = Date.now();
-      try {
-        return await work();
-      } finally {
-        timings[step] = Date.now() - started;
-      }
-    }
+    const { timings, timed } = stepTimer();
 
     beforeAll(async () => {
       project = await mkdtemp(join(tmpdir(), 'mcp-auth-consumer-'));

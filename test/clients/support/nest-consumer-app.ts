@@ -290,37 +290,57 @@ import { UsersAuthenticator } from './users-authenticator${js}';
 })
 export class AppModule {}
 `,
-    // What \`nest new\` writes (module and moduleResolution nodenext: the package type decides
-    // between ESM and CommonJS output), less \`baseUrl\` (TypeScript 6 rejects it) and
-    // incremental builds.
-    'tsconfig.json': `${JSON.stringify(
-      {
-        compilerOptions: {
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          resolvePackageJsonExports: true,
-          esModuleInterop: true,
-          isolatedModules: true,
-          declaration: false,
-          removeComments: true,
-          emitDecoratorMetadata: true,
-          experimentalDecorators: true,
-          allowSyntheticDefaultImports: true,
-          target: 'ES2023',
-          sourceMap: false,
-          outDir: './dist',
-          rootDir: './src',
-          skipLibCheck: true,
-          strictNullChecks: true,
-          forceConsistentCasingInFileNames: true,
-          noImplicitAny: false,
-          strictBindCallApply: false,
-          noFallthroughCasesInSwitch: false,
-        },
-        include: ['src/**/*.ts'],
-      },
-      null,
-      2,
-    )}\n`,
+    'tsconfig.json': consumerTsconfig(),
+  };
+}
+
+/**
+ * What `nest new` writes (CommonJS or ESM output decided by the package's `"type"`), less
+ * `baseUrl` (TypeScript 6 rejects it) and incremental builds; `@types/node` named, since
+ * TypeScript 6 includes no `@types` package by default.
+ */
+export function consumerTsconfig(): string {
+  const compilerOptions = {
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    resolvePackageJsonExports: true,
+    types: ['node'],
+    esModuleInterop: true,
+    isolatedModules: true,
+    declaration: false,
+    removeComments: true,
+    emitDecoratorMetadata: true,
+    experimentalDecorators: true,
+    allowSyntheticDefaultImports: true,
+    target: 'ES2023',
+    sourceMap: false,
+    outDir: './dist',
+    rootDir: './src',
+    skipLibCheck: true,
+    strictNullChecks: true,
+    forceConsistentCasingInFileNames: true,
+    noImplicitAny: false,
+    strictBindCallApply: false,
+    noFallthroughCasesInSwitch: false,
+  };
+  return `${JSON.stringify({ compilerOptions, include: ['src/**/*.ts'] }, null, 2)}\n`;
+}
+
+/** Milliseconds per named step of a proof, printed at its end. */
+export function stepTimer(): {
+  timings: Record<string, number>;
+  timed<T>(step: string, work: () => Promise<T>): Promise<T>;
+} {
+  const timings: Record<string, number> = {};
+  return {
+    timings,
+    async timed<T>(step: string, work: () => Promise<T>): Promise<T> {
+      const started = Date.now();
+      try {
+        return await work();
+      } finally {
+        timings[step] = Date.now() - started;
+      }
+    },
   };
 }
