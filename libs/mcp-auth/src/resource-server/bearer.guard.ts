@@ -84,6 +84,8 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
     private readonly config: ResourceServerConfig,
     reflector: Reflector,
   ) {
+    // AuthGuard's own options (it runs the strategy here only through `authenticate` below):
+    // this instance's strategy, `req.user`, no session.
     const options: IAuthModuleOptions = {
       defaultStrategy: strategy.name,
       property: 'user',
@@ -92,13 +94,6 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
     super(options);
     this.strategyName = strategy.name;
     this.passport = statelessAuthenticator(strategy.name, strategy);
-    // Always this module instance's strategy: `options` is also an optional injection point,
-    // and a PassportModule the host registers would redirect the guard to its default strategy.
-    Object.defineProperty(this, 'options', {
-      get: () => options,
-      set: () => undefined,
-      enumerable: true,
-    });
     this.routes = new RouteAuthSettingsReader(reflector);
   }
 
