@@ -84,11 +84,11 @@ describe('consent (AS-17, RFC 8252 §8.6)', () => {
       const second = new TestBrowser(t.url);
       const page = await toConsentPage(
         second,
-        authorizeUrl(t, PUBLIC_CLIENT, { redirect_uri: 'http://127.0.0.1:41002/callback' }),
+        authorizeUrl(t, PUBLIC_CLIENT, { redirect_uri: 'http://127.0.0.1:21002/callback' }),
       );
       expect(page.form.fields).toContain('decision');
       expect(page.html).toContain('runs on your own computer');
-      expect(page.html).toContain('127.0.0.1:41002');
+      expect(page.html).toContain('127.0.0.1:21002');
       // Nothing is remembered for it either.
       expect(await count(`mcp_auth_consents WHERE client_id = $1`, [PUBLIC_CLIENT.clientId])).toBe(
         0,

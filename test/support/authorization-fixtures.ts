@@ -41,10 +41,14 @@ export async function createClients(app: TestApp, clients: NewClient[]): Promise
   for (const client of clients) await store.create(client);
 }
 
-/** Where the code goes: a loopback port picked by the "client", or the registered URI. */
+/**
+ * Where the code goes: a loopback port picked by the "client", or the registered URI. The port
+ * is below Linux's ephemeral range (32768–60999), which test apps listen on: a test browser
+ * following the redirect must never reach the app itself.
+ */
 export function redirectUriOf(client: NewClient): string {
   return client.tokenEndpointAuthMethod === 'none'
-    ? 'http://127.0.0.1:41001/callback'
+    ? 'http://127.0.0.1:21001/callback'
     : client.redirectUris[0];
 }
 
