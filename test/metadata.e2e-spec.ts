@@ -58,9 +58,9 @@ describe('Authorization server metadata (RFC 8414) and JWKS', () => {
         authorization_response_iss_parameter_supported: true,
         // AS-18: prompt is honoured, not ignored.
         prompt_values_supported: ['none', 'login', 'consent'],
+        // AS-11: URL client ids (Client ID Metadata Documents) are accepted.
+        client_id_metadata_document_supported: true,
       });
-      // Not built, so not advertised (design.md "advertise only what is built").
-      expect(res.body).not.toHaveProperty('client_id_metadata_document_supported');
     });
 
     it('AS-3/AS-4: a client without PRM (2025-03-26) finds it at the MCP origin root, with issuer byte-identical to that origin', async () => {

@@ -10,6 +10,7 @@ export type * from './abuse/rate-limit-options.interface';
 export { DEFAULT_RATE_LIMITS } from './abuse/rate-limit.config';
 export type { IntrospectionOptions } from './authorization-server/introspection/introspection-options';
 export { McpAuthConfig, type EndpointUrls, type ResolvedResource } from './mcp-auth.config';
+export type { ResolvedClientMetadataDocumentOptions } from './authorization-server/client-metadata-document/client-metadata-document-options';
 
 // The resource server (also alone, as `nestjs-mcp-auth/resource-server`)
 export * from './resource-server';

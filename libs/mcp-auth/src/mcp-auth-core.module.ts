@@ -10,6 +10,10 @@ import {
 } from './authorization-server/authorization';
 import { ClientAuthenticator } from './authorization-server/client-authentication';
 import {
+  ClientLookup,
+  ClientMetadataDocuments,
+} from './authorization-server/client-metadata-document';
+import {
   IntrospectionController,
   TokenIntrospectionService,
 } from './authorization-server/introspection';
@@ -95,6 +99,8 @@ const CONTROLLERS: ModuleController[] = [
 
 /** Services of the authorization server, provided once per module instance. */
 const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [
+  ClientMetadataDocuments,
+  ClientLookup,
   AuthorizationRequestValidator,
   McpAuthorizationService,
   ClientAuthenticator,

@@ -1,5 +1,6 @@
 import type { RateLimitOptions } from './abuse/rate-limit-options.interface';
 import type { AuthorizationInteractionOptions } from './authorization-server/authorization/interaction-options';
+import type { ClientMetadataDocumentOptions } from './authorization-server/client-metadata-document/client-metadata-document-options';
 import type { IntrospectionOptions } from './authorization-server/introspection/introspection-options';
 import type { ClientRegistrationOptions } from './authorization-server/registration/registration-options';
 import type { OpenApiOptions } from './http/openapi-options';
@@ -23,6 +24,16 @@ export type {
   ExternalInteractionOptions,
   InteractionOptions,
 } from './authorization-server/authorization/interaction-options';
+export type { ClientMetadataDocumentOptions } from './authorization-server/client-metadata-document/client-metadata-document-options';
+export type { HostResolver, ResolvedAddress } from './outbound/host.resolver';
+export type {
+  JsonObject,
+  JsonValue,
+  OutboundDocumentContext,
+  OutboundDocumentPolicy,
+  OutboundPolicyVerdict,
+  OutboundUrlPolicy,
+} from './outbound/outbound.types';
 export type { StorageOptions } from './storage/storage-options';
 export type { LifecycleOptions } from './lifecycle/lifecycle-options';
 export type { OpenApiOptions } from './http/openapi-options';
@@ -74,6 +85,12 @@ export interface McpAuthModuleOptions
    * address.
    */
   rateLimit?: RateLimitOptions;
+  /**
+   * Client ID Metadata Documents (AS-11): an https `client_id` names a JSON document the
+   * server fetches, safely, to learn the client. On by default and advertised in the metadata
+   * (`client_id_metadata_document_supported`); `{ enabled: false }` turns it off.
+   */
+  clientMetadataDocuments?: ClientMetadataDocumentOptions;
   /** Who may introspect tokens at `/introspect`. Default: nobody until listed. */
   introspection?: IntrospectionOptions;
   /** The resource server half: scope hierarchy, clock tolerance, deny-list polling. */

@@ -5,6 +5,11 @@ import {
   type InteractionOptions,
   validateAuthorizationInteractionOptions,
 } from './authorization-server/authorization/interaction-options';
+import {
+  type ResolvedClientMetadataDocumentOptions,
+  resolveClientMetadataDocumentOptions,
+  validateClientMetadataDocumentOptions,
+} from './authorization-server/client-metadata-document/client-metadata-document-options';
 import { validateIntrospectionOptions } from './authorization-server/introspection/introspection-options';
 import {
   type RegistrationOptions,
@@ -81,6 +86,8 @@ export class McpAuthConfig {
   readonly migrationsRun: boolean;
   readonly interactionTtl: number;
   readonly cleanupInterval: number;
+  /** Client ID Metadata Documents: whether accepted, and how they are fetched and cached. */
+  readonly clientMetadataDocuments: ResolvedClientMetadataDocumentOptions;
   /** Clients allowed to call `/introspect`. */
   readonly introspectionClients: ReadonlySet<string>;
   readonly endpoints: EndpointUrls;
@@ -129,6 +136,9 @@ export class McpAuthConfig {
     this.migrationsRun = options.migrationsRun ?? false;
     this.interactionTtl = options.interactionTtl ?? 600;
     this.cleanupInterval = options.cleanupInterval ?? 300;
+    this.clientMetadataDocuments = resolveClientMetadataDocumentOptions(
+      options.clientMetadataDocuments,
+    );
     this.introspectionClients = new Set(options.introspection?.allowedClients ?? []);
     this.secureCookies = options.issuer.startsWith('https:');
     this.scopesSupported = Object.keys(options.scopes);
@@ -175,6 +185,7 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
     ...validateLifecycleOptions(options),
     ...validateClientRegistrationOptions(options),
     ...validateRateLimitOptions(options.rateLimit),
+    ...validateClientMetadataDocumentOptions(options.clientMetadataDocuments),
     ...validateIntrospectionOptions(options.introspection),
     ...validateOpenApiOptions(options.openApi),
   ];

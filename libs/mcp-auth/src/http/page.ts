@@ -10,6 +10,7 @@ main{width:100%;max-width:26rem;min-width:0;margin:1rem;padding:1.75rem;backgrou
   overflow-wrap:anywhere}
 h1{font-size:1.25rem;margin:0 0 .25rem}
 p{margin:.5rem 0}
+.origin{margin:0 0 .5rem;font-size:1.05rem}
 .muted{color:#59636e;font-size:.9rem}
 .error{background:#ffebe9;border:1px solid #ffcecb;color:#82071e;padding:.6rem .8rem;border-radius:8px}
 label{display:block;font-weight:600;margin:.9rem 0 .3rem}

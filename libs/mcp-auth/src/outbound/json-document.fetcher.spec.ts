@@ -1,65 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { makeTestCertificates } from '../../../../test/support/metadata-document-server';
 import type { HostResolver, ResolvedAddress } from './host.resolver';
 import { DEFAULT_USER_AGENT, JsonDocumentFetcher } from './json-document.fetcher';
 import type { JsonDocumentFetcherOptions } from './json-document.fetcher';
 import { OutboundFetchError } from './outbound-fetch.error';
 import type { OutboundFetchErrorReason } from './outbound-fetch.error';
 
-/** A test CA and a server certificate for localhost, 127.0.0.1 and cimd.test, made with openssl. */
-function makeCertificates(dir: string): { ca: string; key: string; cert: string } {
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=mcp-auth test CA',
-  );
-  run('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  writeFileSync(
-    join(dir, 'server.ext'),
-    'subjectAltName=DNS:localhost,DNS:cimd.test,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
-  );
-  run(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '1',
-    '-extfile',
-    'server.ext',
-  );
-  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
-  return { ca: read('ca.pem'), key: read('server.key'), cert: read('server.pem') };
-}
-
 const DOCUMENT = { client_id: 'https://cimd.test/client', client_name: 'Test client' };
 const SECRET_BODY = 'SECRET-BODY-CONTENT';
 
 describe('JsonDocumentFetcher', () => {
-  let dir: string;
   let ca: string;
   let server: Server;
   let port: number;
@@ -130,8 +83,7 @@ describe('JsonDocumentFetcher', () => {
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mcp-auth-outbound-'));
-    const material = makeCertificates(dir);
+    const material = makeTestCertificates();
     ca = material.ca;
     server = createServer({ key: material.key, cert: material.cert }, (req, res) => {
       const path = req.url ?? '';
@@ -152,7 +104,6 @@ describe('JsonDocumentFetcher', () => {
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    rmSync(dir, { recursive: true, force: true });
   });
 
   beforeEach(() => {

@@ -3,8 +3,12 @@ import { Inject } from '@nestjs/common';
 /** How a client authenticates at the token, revocation and introspection endpoints. */
 export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
 
-/** Where a client record came from: RFC 7591 registration or the module options. */
-export type ClientSource = 'dynamic' | 'static';
+/**
+ * Where a client record came from: RFC 7591 registration, the module options, or a Client ID
+ * Metadata Document fetched from the URL that is its client_id (the record is then the cached
+ * copy of that document).
+ */
+export type ClientSource = 'dynamic' | 'static' | 'metadata_document';
 
 /** A registered client as the stores keep it. The secret exists only as a hash. */
 export interface ClientRecord {
@@ -24,10 +28,17 @@ export interface ClientRecord {
   /** Remaining RFC 7591 metadata (client_uri, logo_uri, contacts, ...), echoed back verbatim. */
   metadata: Record<string, unknown>;
   source: ClientSource;
+  /**
+   * `metadata_document` clients: when the cached document must be fetched again before the
+   * client starts another authorization. null for every other client.
+   */
+  documentExpiresAt: Date | null;
   createdAt: Date;
 }
 
-export type NewClient = Omit<ClientRecord, 'createdAt'>;
+export type NewClient = Omit<ClientRecord, 'createdAt' | 'documentExpiresAt'> & {
+  documentExpiresAt?: Date | null;
+};
 
 /**
  * Registered OAuth clients of one issuer.

@@ -8,12 +8,14 @@ import { RequestParameters } from '../../oauth/request-parameters';
 import { canonicalizeResourceUri } from '../../oauth/resource-uri';
 import { parseScope } from '../../oauth/scope';
 import type { ClientRecord } from '../../storage/client-store.interface';
-import { ClientStore, InjectClientStore } from '../../storage/client-store.interface';
+import {
+  ClientLookup,
+  ClientMetadataDocumentError,
+  MAX_CLIENT_ID_LENGTH,
+} from '../client-metadata-document';
 
 /** Longest `state` we carry; it is echoed into a URL. */
 const MAX_STATE_LENGTH = 2048;
-/** Longest `client_id` looked up (the token endpoint's bound too). */
-const MAX_CLIENT_ID_LENGTH = 1024;
 /**
  * Control characters: never part of a real client id or state, and Postgres refuses NUL in
  * text, so letting them reach a query would turn junk input into a server error.
@@ -61,7 +63,7 @@ export class RedirectableAuthorizationError extends Error {
 export class AuthorizationRequestValidator {
   constructor(
     private readonly config: McpAuthConfig,
-    @InjectClientStore() private readonly clients: ClientStore,
+    private readonly clients: ClientLookup,
   ) {}
 
   async validate(raw: unknown): Promise<ValidatedAuthorizationRequest> {
@@ -109,7 +111,7 @@ export class AuthorizationRequestValidator {
     if (clientId.length > MAX_CLIENT_ID_LENGTH || CONTROL_CHARACTERS.test(clientId)) {
       throw new UntrustedAuthorizationRequestError('The client is not registered here.');
     }
-    const client = await this.clients.findById(clientId);
+    const client = await this.findClient(clientId);
     if (!client) {
       throw new UntrustedAuthorizationRequestError('The client is not registered here.');
     }
@@ -129,6 +131,18 @@ export class AuthorizationRequestValidator {
       );
     }
     return { client, redirectUri: requested, redirectUriProvided: true };
+  }
+
+  /** AS-11: a metadata document that cannot be used is explained, never redirected. */
+  private async findClient(clientId: string): Promise<ClientRecord | null> {
+    try {
+      return await this.clients.forAuthorization(clientId);
+    } catch (error) {
+      if (error instanceof ClientMetadataDocumentError) {
+        throw new UntrustedAuthorizationRequestError(error.message);
+      }
+      throw error;
+    }
   }
 
   private checkRest(

@@ -67,6 +67,8 @@ export class InteractionPageResponder {
         serviceName: this.serviceName(),
         clientName: interaction.clientName ?? interaction.clientId,
         clientId: interaction.clientId,
+        clientIdHost: interaction.clientIdHost,
+        unverifiedLoopbackClient: interaction.clientIdHost !== null && interaction.loopbackOnly,
         redirectHost,
         redirectIsLoopback: LOOPBACK_HOSTS.has(redirect.hostname),
         redirectUri: interaction.redirectUri,

@@ -31,6 +31,13 @@ export interface ConsentPageModel {
   serviceName: string;
   clientName: string;
   clientId: string;
+  /**
+   * Metadata-document clients: the host of the client_id URL. The name is the client's own
+   * claim; this host is what vouches for it, so it is shown beside the name (AS-17).
+   */
+  clientIdHost?: string | null;
+  /** Every redirect URI of a metadata-document client is on loopback: its name is unverified. */
+  unverifiedLoopbackClient?: boolean;
   redirectHost: string;
   /** True when the code goes to a loopback address: any local program could be listening. */
   redirectIsLoopback: boolean;
@@ -51,6 +58,16 @@ function breakableUrl(value: string): string {
   return escapeHtml(value).replaceAll('/', '/<wbr>');
 }
 
+/** AS-17: a code that goes to loopback can be caught by any program on the user's machine. */
+function loopbackWarning(model: ConsentPageModel, host: string | null): string {
+  if (host && model.unverifiedLoopbackClient) {
+    return `<p class="error" role="alert">This application receives your approval only on your own computer, where any program can claim to be ${host}. Approve only if you just started it yourself and expect it to come from ${host}.</p>`;
+  }
+  return model.redirectIsLoopback
+    ? '<p class="error">This application runs on your own computer. Approve only if you just started it yourself.</p>'
+    : '';
+}
+
 export function renderConsentPage(model: ConsentPageModel): string {
   // Scope names are tokens: never split (`offline_access`, not `o` / `ffline_access`).
   const scopes = model.scopes.length
@@ -61,18 +78,19 @@ export function renderConsentPage(model: ConsentPageModel): string {
         )
         .join('')}</ul>`
     : '<p>No specific permissions.</p>';
+  const host = model.clientIdHost ? escapeHtml(model.clientIdHost) : null;
+  const name = escapeHtml(model.clientName);
+  const who = host
+    ? `<strong>${name}</strong> from <strong>${host}</strong>`
+    : `<strong>${name}</strong>`;
   return layout(
     `Authorize ${model.clientName}`,
-    `<h1>Authorize ${escapeHtml(model.clientName)}</h1>
-<p class="muted">Signed in as ${escapeHtml(model.subjectLabel)}</p>
-<p><strong>${escapeHtml(model.clientName)}</strong> is asking to use ${escapeHtml(model.serviceName)} on your behalf:</p>
+    `<h1>Authorize ${name}</h1>
+${host ? `<p class="origin">Published by <strong>${host}</strong></p>\n` : ''}<p class="muted">Signed in as ${escapeHtml(model.subjectLabel)}</p>
+<p>${who} is asking to use ${escapeHtml(model.serviceName)} on your behalf:</p>
 ${scopes}
 <p class="muted">Access is for <code>${breakableUrl(model.resource)}</code>. You will be sent back to <strong>${escapeHtml(model.redirectHost)}</strong>.</p>
-${
-  model.redirectIsLoopback
-    ? '<p class="error">This application runs on your own computer. Approve only if you just started it yourself.</p>'
-    : ''
-}
+${loopbackWarning(model, host)}
 <p class="muted">Redirect URI: <code>${breakableUrl(model.redirectUri)}</code></p>
 <p class="muted">Client ID: <code>${breakableUrl(model.clientId)}</code></p>
 <form method="post" action="${escapeHtml(model.action)}">

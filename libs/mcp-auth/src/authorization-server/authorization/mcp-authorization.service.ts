@@ -12,17 +12,14 @@ import {
   type BrowserBindingRotation,
   InjectAuthorizationRequestStore,
 } from '../../storage/authorization-request-store.interface';
-import {
-  type ClientRecord,
-  ClientStore,
-  InjectClientStore,
-} from '../../storage/client-store.interface';
+import { ClientStore, InjectClientStore } from '../../storage/client-store.interface';
 import { ConsentStore, InjectConsentStore } from '../../storage/consent-store.interface';
 import { GrantStore, InjectGrantStore } from '../../storage/grant-store.interface';
 import { randomToken } from '../../tokens/random-token';
 import { hashSecret } from '../../tokens/secret-hash';
 import { buildAuthorizationResponseUrl } from './authorization-response';
 import type { ValidatedAuthorizationRequest } from './authorization-request.validator';
+import { clientTrust, type Rememberability, rememberability } from './client-trust';
 
 /** A pending authorization as a login or consent page needs to describe it. */
 export interface PendingInteraction {
@@ -34,6 +31,18 @@ export interface PendingInteraction {
    * every time (unless `consent.rememberForPublicClients`).
    */
   publicClient: boolean;
+  /**
+   * Metadata-document clients (AS-11): the host of the client_id URL, whose site published the
+   * name. Show it beside the name, which alone proves nothing (AS-17, CIMD §6.4). null for
+   * registered clients.
+   */
+  clientIdHost: string | null;
+  /**
+   * Every redirect URI of the client is on the loopback interface, so any program on the
+   * user's machine can receive the code in its name: warn (AS-17). Consent for a
+   * metadata-document client like this is never remembered.
+   */
+  loopbackOnly: boolean;
   /** Where the code will go; show its host so the user sees who receives access (AS-17). */
   redirectUri: string;
   scopes: { name: string; description: string }[];
@@ -128,7 +137,7 @@ export class McpAuthorizationService {
     const interaction: PendingInteraction = {
       clientId: request.clientId,
       clientName: client?.clientName ?? null,
-      publicClient: isPublic(client),
+      ...clientTrust(client),
       redirectUri: request.redirectUri,
       scopes: request.scopes.map((name) => ({
         name,
@@ -169,7 +178,7 @@ export class McpAuthorizationService {
   async hasConsent(interaction: PendingInteraction, subject: string): Promise<boolean> {
     return this.consentCovers(
       interaction.clientId,
-      interaction.publicClient,
+      rememberability(interaction),
       interaction.prompt,
       subject,
       interaction.scopes.map((s) => s.name),
@@ -205,10 +214,11 @@ export class McpAuthorizationService {
       // Narrowing is the user's right; widening past the request is a host bug.
       throw new Error('completeAuthorization: scopes must be among those requested');
     }
-    const publicClient = isPublic(await this.clients.findById(request.clientId));
+    const client = await this.clients.findById(request.clientId);
+    const trust = rememberability(clientTrust(client));
     if (
       request.prompt.includes('none') &&
-      !(await this.consentCovers(request.clientId, publicClient, [], result.subject, scopes))
+      !(await this.consentCovers(request.clientId, trust, [], result.subject, scopes))
     ) {
       // prompt=none: a code only on consent given before; nobody may have been asked now.
       return {
@@ -219,7 +229,7 @@ export class McpAuthorizationService {
         }),
       };
     }
-    if (result.rememberConsent !== false && this.remembersConsent(publicClient)) {
+    if (result.rememberConsent !== false && this.remembersConsent(trust)) {
       await this.consents.remember(result.subject, request.clientId, scopes);
     }
     const grant = await this.grants.createGrant({
@@ -279,19 +289,24 @@ export class McpAuthorizationService {
     return this.requests.findActive(hashSecret(interactionId));
   }
 
-  /** RFC 8252 §8.6: consent is remembered only for clients whose identity is proven. */
-  private remembersConsent(publicClient: boolean): boolean {
-    return !publicClient || this.config.consent.rememberForPublicClients;
+  /**
+   * RFC 8252 §8.6: consent is remembered only for clients whose identity is proven, or, when
+   * the operator relaxes that, for public clients too, except a metadata-document client whose
+   * code can only go to loopback: a local program can claim any such document's URL (AS-17).
+   */
+  private remembersConsent(trust: Rememberability): boolean {
+    if (trust === 'proven') return true;
+    return trust === 'public' && this.config.consent.rememberForPublicClients;
   }
 
   private async consentCovers(
     clientId: string,
-    publicClient: boolean,
+    trust: Rememberability,
     prompt: readonly PromptValue[],
     subject: string,
     scopes: string[],
   ): Promise<boolean> {
-    if (prompt.includes('consent') || !this.remembersConsent(publicClient)) return false;
+    if (prompt.includes('consent') || !this.remembersConsent(trust)) return false;
     const consent = await this.consents.find(subject, clientId);
     return consent !== null && isSubset(scopes, consent.scopes);
   }
@@ -299,9 +314,4 @@ export class McpAuthorizationService {
 
 function isInteractionId(value: unknown): value is string {
   return typeof value === 'string' && /^[A-Za-z0-9_-]{43}$/.test(value);
-}
-
-/** A client that is gone counts as public: nothing about it is proven. */
-function isPublic(client: Pick<ClientRecord, 'tokenEndpointAuthMethod'> | null): boolean {
-  return client === null || client.tokenEndpointAuthMethod === 'none';
 }

@@ -13,6 +13,7 @@ import { FormParameters } from './form-parameters';
 const ISSUER = 'https://mcp.example.com';
 const SECRET = 'a-sufficiently-long-client-secret';
 
+import { ClientLookup, ClientMetadataDocuments } from '../client-metadata-document';
 /** In-memory {@link ClientStore} with the same contract as the database store. */
 class InMemoryClientStore implements ClientStore {
   readonly clients = new Map<string, ClientRecord>();
@@ -23,7 +24,11 @@ class InMemoryClientStore implements ClientStore {
     return this.upsert(client);
   }
   async upsert(client: NewClient): Promise<ClientRecord> {
-    const record = { ...client, createdAt: new Date() };
+    const record = {
+      ...client,
+      documentExpiresAt: client.documentExpiresAt ?? null,
+      createdAt: new Date(),
+    };
     this.clients.set(client.clientId, record);
     return record;
   }
@@ -81,7 +86,10 @@ describe('ClientAuthenticator (AS-20)', () => {
       resources: [{ path: '/mcp', scopes: ['mcp:tools'] }],
       scopes: { 'mcp:tools': 'Call tools' },
     });
-    authenticator = new ClientAuthenticator(store, config);
+    authenticator = new ClientAuthenticator(
+      new ClientLookup(store, new ClientMetadataDocuments(config, store)),
+      config,
+    );
     await store.create(client('basic-client', 'client_secret_basic'));
     await store.create(client('post-client', 'client_secret_post'));
     await store.create(client('public-client', 'none'));

@@ -2,18 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { parseBasicAuthorization } from '../../oauth/basic-auth';
 import { OAuthError } from '../../oauth/oauth-error';
-import {
-  InjectClientStore,
-  type ClientRecord,
-  type ClientStore,
-  type TokenEndpointAuthMethod,
-} from '../../storage/client-store.interface';
+import type { ClientRecord, TokenEndpointAuthMethod } from '../../storage/client-store.interface';
 import { hashSecret, verifySecret } from '../../tokens/secret-hash';
+import { ClientLookup, MAX_CLIENT_ID_LENGTH } from '../client-metadata-document/client-lookup';
 import type { AuthenticatedClient } from './authenticated-client.interface';
 import type { FormParameters } from './form-parameters';
 
-/** Client ids are at most this long (RFC 7591 ids we mint are 22 chars; CIMD URLs far less). */
-const MAX_CLIENT_ID_LENGTH = 1024;
 const MAX_CLIENT_SECRET_LENGTH = 1024;
 const CONTROL_CHARACTERS = /\p{Cc}/u;
 /** One description for every credential failure, so answers never tell the cases apart. */
@@ -39,7 +33,7 @@ interface PresentedCredentials {
 @Injectable()
 export class ClientAuthenticator {
   constructor(
-    @InjectClientStore() private readonly clients: ClientStore,
+    private readonly clients: ClientLookup,
     private readonly config: McpAuthConfig,
   ) {}
 
@@ -58,7 +52,7 @@ export class ClientAuthenticator {
         basicRealm: presented.method === 'client_secret_basic' ? this.config.issuer : undefined,
       });
 
-    const client = await this.clients.findById(presented.clientId);
+    const client = await this.clients.forAuthentication(presented.clientId);
     if (!client || client.tokenEndpointAuthMethod !== presented.method) {
       // Same hashing work as a real check, so timing does not reveal which ids exist.
       if (presented.secret !== undefined) verifySecret(presented.secret, UNKNOWN_CLIENT_HASH);

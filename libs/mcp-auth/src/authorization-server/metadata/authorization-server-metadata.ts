@@ -37,12 +37,13 @@ export interface AuthorizationServerMetadata {
   readonly authorization_response_iss_parameter_supported: true;
   /** OIDC Discovery 1.0 §3 name, also read by OAuth clients that send `prompt`. */
   readonly prompt_values_supported: readonly PromptValue[];
+  /** draft-ietf-oauth-client-id-metadata-document §5: URL client ids are accepted (AS-11). */
+  readonly client_id_metadata_document_supported?: true;
 }
 
 /**
  * Builds the metadata document of one module instance. Everything advertised describes built
  * behaviour ("advertise only what is built", design.md), which is why these are absent:
- * - `client_id_metadata_document_supported`: Client ID Metadata Documents are not built;
  * - OIDC members (`id_token_signing_alg_values_supported`, `userinfo_endpoint`, ...): this is
  *   an OAuth-only authorization server and issues no ID tokens;
  * - `service_documentation`: there is no option to configure it yet.
@@ -83,6 +84,10 @@ export function buildAuthorizationServerMetadata(
     authorization_response_iss_parameter_supported: true,
     // AS-18: `prompt` is honoured (SDK clients send prompt=consent with offline_access).
     prompt_values_supported: [...PROMPT_VALUES_SUPPORTED],
+    // AS-11: clients of 2025-11-25 and later use a metadata document URL instead of /register.
+    ...(config.clientMetadataDocuments.enabled
+      ? { client_id_metadata_document_supported: true as const }
+      : {}),
   };
   return deepFreeze(metadata);
 }

@@ -8,6 +8,8 @@ export interface ClientCredentials {
   /** null: the secret never expires. */
   clientSecretExpiresAt: Date | null;
   source: ClientSource;
+  /** `metadata_document` clients: when the cached document goes stale. */
+  documentExpiresAt?: Date | null;
 }
 
 /** The store record of validated metadata: columns for what other endpoints read, the rest in `metadata`. */
@@ -29,5 +31,6 @@ export function toNewClient(metadata: ClientMetadata, credentials: ClientCredent
     scope: metadata.scope ?? null,
     metadata: extra,
     source: credentials.source,
+    documentExpiresAt: credentials.documentExpiresAt ?? null,
   };
 }

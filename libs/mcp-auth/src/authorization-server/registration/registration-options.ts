@@ -69,6 +69,9 @@ function validateStaticClients(clients: StaticClientOptions[] | undefined): stri
     const where = `clients[${i}]`;
     if (!client.client_id || typeof client.client_id !== 'string') {
       problems.push(`${where}.client_id is required`);
+    } else if (/^https?:/i.test(client.client_id)) {
+      // Such ids name Client ID Metadata Documents, fetched rather than configured.
+      problems.push(`${where}.client_id must not be a URL (URLs are metadata document client ids)`);
     } else if (ids.has(client.client_id)) {
       problems.push(`${where}.client_id "${client.client_id}" is configured twice`);
     } else {

@@ -46,6 +46,10 @@ export class ClientEntity {
   @Column({ type: 'text' })
   source!: string;
 
+  /** When a metadata-document client's cached document is stale; null for other clients. */
+  @Column({ name: 'document_expires_at', type: 'timestamptz', nullable: true })
+  documentExpiresAt!: Date | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 }

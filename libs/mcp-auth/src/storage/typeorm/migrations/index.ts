@@ -2,11 +2,13 @@ import type { MigrationInterface } from 'typeorm';
 import { McpAuthInitialSchema1763900000000 } from './1763900000000-initial-schema';
 import { McpAuthAuthorizationRequestPrompt1796422273835 } from './1796422273835-authorization-request-prompt';
 import { McpAuthRateLimits1796422289850 } from './1796422289850-rate-limits';
+import { McpAuthClientMetadataDocuments1796600000000 } from './1796600000000-client-metadata-documents';
 
 export {
   McpAuthInitialSchema1763900000000,
   McpAuthAuthorizationRequestPrompt1796422273835,
   McpAuthRateLimits1796422289850,
+  McpAuthClientMetadataDocuments1796600000000,
 };
 
 /**
@@ -17,4 +19,5 @@ export const MCP_AUTH_MIGRATIONS: readonly (new () => MigrationInterface)[] = [
   McpAuthInitialSchema1763900000000,
   McpAuthAuthorizationRequestPrompt1796422273835,
   McpAuthRateLimits1796422289850,
+  McpAuthClientMetadataDocuments1796600000000,
 ];

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { queryRows, type SqlOptions, type SqlRunner, sqlRunner } from './query-rows';
 import type {
   ClientRecord,
+  ClientSource,
   ClientStore,
   NewClient,
   TokenEndpointAuthMethod,
@@ -20,12 +21,13 @@ interface ClientRow {
   scope: string | null;
   metadata: Record<string, unknown>;
   source: string;
+  document_expires_at: Date | null;
   created_at: Date;
 }
 
 const COLUMNS = `client_id, client_secret_hash, client_secret_expires_at, redirect_uris,
   token_endpoint_auth_method, grant_types, response_types, application_type, client_name,
-  scope, metadata, source, created_at`;
+  scope, metadata, source, document_expires_at, created_at`;
 
 /** `ClientStore` on Postgres, scoped to one issuer. */
 export class TypeOrmClientStore implements ClientStore {
@@ -43,7 +45,7 @@ export class TypeOrmClientStore implements ClientStore {
     const rows = await queryRows<ClientRow>(
       this.sql,
       `INSERT INTO mcp_auth_clients (issuer, ${COLUMNS.replace(', created_at', '')})
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        RETURNING ${COLUMNS}`,
       this.values(client),
     );
@@ -54,7 +56,7 @@ export class TypeOrmClientStore implements ClientStore {
     const rows = await queryRows<ClientRow>(
       this.sql,
       `INSERT INTO mcp_auth_clients (issuer, ${COLUMNS.replace(', created_at', '')})
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (issuer, client_id) DO UPDATE SET
          client_secret_hash = EXCLUDED.client_secret_hash,
          client_secret_expires_at = EXCLUDED.client_secret_expires_at,
@@ -66,7 +68,8 @@ export class TypeOrmClientStore implements ClientStore {
          client_name = EXCLUDED.client_name,
          scope = EXCLUDED.scope,
          metadata = EXCLUDED.metadata,
-         source = EXCLUDED.source
+         source = EXCLUDED.source,
+         document_expires_at = EXCLUDED.document_expires_at
        RETURNING ${COLUMNS}`,
       this.values(client),
     );
@@ -138,6 +141,7 @@ export class TypeOrmClientStore implements ClientStore {
       client.scope,
       JSON.stringify(client.metadata),
       client.source,
+      client.documentExpiresAt ?? null,
     ];
   }
 }
@@ -155,7 +159,12 @@ function toRecord(row: ClientRow): ClientRecord {
     clientName: row.client_name,
     scope: row.scope,
     metadata: row.metadata,
-    source: row.source === 'static' ? 'static' : 'dynamic',
+    source: toSource(row.source),
+    documentExpiresAt: row.document_expires_at,
     createdAt: row.created_at,
   };
+}
+
+function toSource(value: string): ClientSource {
+  return value === 'static' || value === 'metadata_document' ? value : 'dynamic';
 }

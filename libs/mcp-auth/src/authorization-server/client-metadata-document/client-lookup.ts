@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import {
+  type ClientRecord,
+  type ClientStore,
+  InjectClientStore,
+} from '../../storage/client-store.interface';
+import { ClientMetadataDocumentError } from './client-metadata-document.error';
+import { ClientMetadataDocuments } from './client-metadata-documents.service';
+
+/** Longest `client_id` looked up anywhere (RFC 7591 ids we mint are 22 chars). */
+export const MAX_CLIENT_ID_LENGTH = 1024;
+
+/**
+ * Finds the client a `client_id` names. An `https://` client_id is a Client ID Metadata
+ * Document URL (AS-11); anything else is a registered client, looked up in the store.
+ *
+ * - At the authorization endpoint the document is fetched when the cached copy is stale, so a
+ *   changed document takes effect and a withdrawn one stops new authorizations.
+ * - At the token, revocation and introspection endpoints the stored copy is used as it is: a
+ *   grant already given keeps working while the client's site is briefly down, and no request
+ *   there makes the server fetch anything.
+ *
+ * With metadata documents turned off, such clients are unknown everywhere.
+ */
+@Injectable()
+export class ClientLookup {
+  constructor(
+    @InjectClientStore() private readonly clients: ClientStore,
+    private readonly documents: ClientMetadataDocuments,
+  ) {}
+
+  /**
+   * The client starting an authorization, or null when it is unknown.
+   * @throws ClientMetadataDocumentError when its metadata document cannot be used
+   */
+  async forAuthorization(clientId: string): Promise<ClientRecord | null> {
+    if (!isUrlShaped(clientId)) return this.forAuthentication(clientId);
+    if (!this.documents.enabled) return null;
+    return this.documents.resolve(clientId);
+  }
+
+  /** The client presenting `clientId` at the token, revocation or introspection endpoint. */
+  async forAuthentication(clientId: string): Promise<ClientRecord | null> {
+    const client = await this.clients.findById(clientId);
+    if (client?.source === 'metadata_document' && !this.documents.enabled) return null;
+    return client;
+  }
+}
+
+/**
+ * Whether a client_id is meant as a URL, so that a malformed one gets an explanation instead
+ * of "not registered". Registered ids never look like this: minted ids are random, and
+ * pre-registered ids may not start with a scheme.
+ */
+export function isUrlShaped(clientId: string): boolean {
+  return /^https?:/i.test(clientId);
+}
+
+export { ClientMetadataDocumentError };

@@ -1,0 +1,3 @@
+export * from './client-lookup';
+export * from './client-metadata-document.error';
+export * from './client-metadata-documents.service';
