@@ -1,7 +1,9 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Logger, Module } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
+  type ClientMetadataDocumentOptions,
   createPostgresDataSource,
   EmbeddedDatabaseLockedError,
   MCP_AUTH_MIGRATIONS,
@@ -71,6 +73,10 @@ export class AppModule {
             // Signing keys are stored encrypted when set (required in production by the config).
             tokens: { keyEncryptionSecret: config.keyEncryptionSecret },
             interaction: { type: 'built-in', serviceName: SERVICE_NAME },
+            // RFC 7591 registration stays for clients older than 2025-11-25; newer ones use
+            // Client ID Metadata Documents, which MCP 2026-07-28 makes the only dynamic route.
+            registration: { enabled: config.dynamicRegistration },
+            clientMetadataDocuments: metadataDocumentOptions(config),
             migrationsRun: true,
             ...authOverrides,
           }),
@@ -86,4 +92,17 @@ export class AppModule {
       exports: [configProvider],
     };
   }
+}
+
+/** AS-11 options from the configuration; the loopback allowance is announced as a warning. */
+function metadataDocumentOptions(config: AppConfig): ClientMetadataDocumentOptions {
+  if (config.cimdAllowLoopbackHosts.length > 0) {
+    new Logger('SampleMcpServer').warn(
+      `MCP_AUTH_CIMD_ALLOW_LOOPBACK_HOSTS is set (${config.cimdAllowLoopbackHosts.join(', ')}): client metadata documents may be fetched from this machine. Development only.`,
+    );
+  }
+  return {
+    allowLoopbackHosts: config.cimdAllowLoopbackHosts,
+    ...(config.cimdCaFile ? { ca: readFileSync(config.cimdCaFile, 'utf8') } : {}),
+  };
 }

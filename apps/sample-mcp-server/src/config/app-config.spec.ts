@@ -12,7 +12,35 @@ describe('loadAppConfig', () => {
       staticClients: [],
       httpAdapter: 'express',
       trustProxy: undefined,
+      dynamicRegistration: true,
+      cimdAllowLoopbackHosts: [],
+      cimdCaFile: undefined,
     });
+  });
+
+  it('MCP_AUTH_DYNAMIC_REGISTRATION turns /register off, refusing anything but true or false', () => {
+    expect(loadAppConfig({ MCP_AUTH_DYNAMIC_REGISTRATION: 'false' }).dynamicRegistration).toBe(
+      false,
+    );
+    expect(loadAppConfig({ MCP_AUTH_DYNAMIC_REGISTRATION: 'TRUE' }).dynamicRegistration).toBe(true);
+    expect(() => loadAppConfig({ MCP_AUTH_DYNAMIC_REGISTRATION: 'off' })).toThrow(
+      /MCP_AUTH_DYNAMIC_REGISTRATION must be true or false, got "off"/,
+    );
+  });
+
+  it('MCP_AUTH_CIMD_ALLOW_LOOPBACK_HOSTS is a development list, refused in production', () => {
+    expect(
+      loadAppConfig({ MCP_AUTH_CIMD_ALLOW_LOOPBACK_HOSTS: ' localhost, 127.0.0.1 ,' })
+        .cimdAllowLoopbackHosts,
+    ).toEqual(['localhost', '127.0.0.1']);
+    expect(() =>
+      loadAppConfig({
+        NODE_ENV: 'production',
+        DEMO_PASSWORD: 'a-real-password-of-my-own',
+        MCP_AUTH_KEY_ENCRYPTION_SECRET: SECRET,
+        MCP_AUTH_CIMD_ALLOW_LOOPBACK_HOSTS: 'localhost',
+      }),
+    ).toThrow(/MCP_AUTH_CIMD_ALLOW_LOOPBACK_HOSTS is for development only/);
   });
 
   it('HTTP_ADAPTER picks Express or Fastify, refusing anything else', () => {

@@ -25,6 +25,15 @@ export interface AppConfig {
   httpAdapter: HttpAdapterName;
   /** `TRUST_PROXY`: Express's `trust proxy`, Fastify's `trustProxy`; unset trusts no proxy. */
   trustProxy: TrustProxy | undefined;
+  /** `MCP_AUTH_DYNAMIC_REGISTRATION`: serve RFC 7591 `/register` (default true). */
+  dynamicRegistration: boolean;
+  /**
+   * `MCP_AUTH_CIMD_ALLOW_LOOPBACK_HOSTS`: development only, refused in production. Host names
+   * whose Client ID Metadata Documents may be fetched from this machine.
+   */
+  cimdAllowLoopbackHosts: string[];
+  /** `MCP_AUTH_CIMD_CA_FILE`: PEM of an extra CA trusted for metadata document fetches only. */
+  cimdCaFile: string | undefined;
 }
 
 export const DEFAULT_DEMO_USERNAME = 'demo';
@@ -120,6 +129,22 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }
   }
 
+  const registration = (env.MCP_AUTH_DYNAMIC_REGISTRATION?.trim() || 'true').toLowerCase();
+  if (registration !== 'true' && registration !== 'false') {
+    problems.push(
+      `MCP_AUTH_DYNAMIC_REGISTRATION must be true or false, got "${env.MCP_AUTH_DYNAMIC_REGISTRATION}"`,
+    );
+  }
+  const cimdAllowLoopbackHosts = (env.MCP_AUTH_CIMD_ALLOW_LOOPBACK_HOSTS ?? '')
+    .split(',')
+    .map((host) => host.trim())
+    .filter(Boolean);
+  if (production && cimdAllowLoopbackHosts.length > 0) {
+    problems.push(
+      'MCP_AUTH_CIMD_ALLOW_LOOPBACK_HOSTS is for development only and must be unset in production (NODE_ENV=production)',
+    );
+  }
+
   const httpAdapter = (env.HTTP_ADAPTER?.trim() || 'express').toLowerCase();
   if (!HTTP_ADAPTERS.includes(httpAdapter as HttpAdapterName)) {
     problems.push(`HTTP_ADAPTER must be ${HTTP_ADAPTERS.join(' or ')}, got "${env.HTTP_ADAPTER}"`);
@@ -141,5 +166,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     production,
     httpAdapter: httpAdapter as HttpAdapterName,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    dynamicRegistration: registration !== 'false',
+    cimdAllowLoopbackHosts,
+    cimdCaFile: env.MCP_AUTH_CIMD_CA_FILE?.trim() || undefined,
   };
 }
