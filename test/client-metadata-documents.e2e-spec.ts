@@ -157,6 +157,25 @@ describe('Client ID Metadata Documents (AS-11)', () => {
       expect(page.response.status).toBe(200);
     }
     expect(docs.hits(path)).toBe(1);
+
+    // A second instance of the same issuer on the same database uses the same copy.
+    const second = await createTestApp({
+      db: t.db,
+      auth: () => ({
+        issuer: t.url,
+        clientMetadataDocuments: { allowLoopbackHosts: ['localhost'], ca: docs.ca },
+      }),
+    });
+    try {
+      const url = authorizeUrl(clientId).replace(t.url, second.url);
+      const response = await fetch(url, { redirect: 'manual' });
+      // Accepted: on to the sign-in page, which lives under the shared issuer.
+      expect(response.status).toBe(302);
+      expect(response.headers.get('location')).toMatch(new RegExp(`^${t.url}/interaction/`));
+      expect(docs.hits(path)).toBe(1);
+    } finally {
+      await closeAppKeepingDatabase(second.app, t.db);
+    }
   });
 
   it('fetches again once the cached copy is stale, and follows a changed document', async () => {
@@ -236,6 +255,40 @@ describe('Client ID Metadata Documents (AS-11)', () => {
     }
     const consent = await t.app.get<ConsentStore>(ConsentStore).find('user-alice', clientId);
     expect(consent).toBeNull();
+  });
+
+  it('with consent.rememberForPublicClients, consent for a web client is remembered, for a loopback-only one never', async () => {
+    const relaxed = await createTestApp({
+      db: t.db,
+      auth: () => ({
+        clientMetadataDocuments: { allowLoopbackHosts: ['localhost'], ca: docs.ca },
+        consent: { rememberForPublicClients: true },
+      }),
+    });
+    try {
+      const webPath = newClientPath();
+      const webClient = docs.url(webPath);
+      docs.publish(webPath, document(webClient, { redirect_uris: [WEB_CALLBACK] }));
+      const loopPath = newClientPath();
+      const loopClient = docs.url(loopPath);
+      docs.publish(loopPath, document(loopClient));
+      const pagesFor = async (clientId: string, redirectUri: string) => {
+        const browser = new TestBrowser(relaxed.url);
+        const url = authorizeUrl(clientId, { redirect_uri: redirectUri, scope: 'mcp:tools' });
+        await browser.authorize(url.replace(t.url, relaxed.url));
+        return browser.lastPages;
+      };
+      expect(await pagesFor(webClient, WEB_CALLBACK)).toEqual(['login', 'consent']);
+      expect(await pagesFor(webClient, WEB_CALLBACK)).toEqual(['login']);
+      // AS-17: any local program can claim a loopback-only document's URL.
+      expect(await pagesFor(loopClient, CALLBACK)).toEqual(['login', 'consent']);
+      expect(await pagesFor(loopClient, CALLBACK)).toEqual(['login', 'consent']);
+      const consents = relaxed.app.get<ConsentStore>(ConsentStore);
+      expect(await consents.find('user-alice', webClient)).not.toBeNull();
+      expect(await consents.find('user-alice', loopClient)).toBeNull();
+    } finally {
+      await closeAppKeepingDatabase(relaxed.app, t.db);
+    }
   });
 
   it('with metadata documents turned off, a URL client_id is an unknown client and nothing is fetched', async () => {
