@@ -6,6 +6,7 @@ import {
 } from '../../../../../../test/support/test-database';
 import { ExpiredRecordsPurger } from './expired-records.purger';
 import { TypeOrmAuthorizationCodeStore } from './typeorm-authorization-code.store';
+import { TypeOrmClientStore } from './typeorm-client.store';
 import { TypeOrmGrantStore } from './typeorm-grant.store';
 
 const ISSUER = 'https://as.example.com';
@@ -80,5 +81,56 @@ describe.each(DATABASE_TARGETS)('ExpiredRecordsPurger ($name)', (target) => {
     );
     await new ExpiredRecordsPurger(db.dataSource).purge();
     expect(await count('mcp_auth_authorization_codes')).toBe(before + 1);
+  });
+
+  it('drops a metadata document client long stale and without grants; keeps the others', async () => {
+    const clients = new TypeOrmClientStore(db.dataSource, ISSUER);
+    const grants = new TypeOrmGrantStore(db.dataSource, ISSUER);
+    const longAgo = new Date(Date.now() - 2 * 3_600_000);
+    const document = (clientId: string, documentExpiresAt: Date | null) =>
+      clients.upsert({
+        clientId,
+        clientSecretHash: null,
+        clientSecretExpiresAt: null,
+        redirectUris: ['https://app.example.com/cb'],
+        tokenEndpointAuthMethod: 'none',
+        grantTypes: ['authorization_code'],
+        responseTypes: ['code'],
+        applicationType: 'web',
+        clientName: clientId,
+        scope: null,
+        metadata: {},
+        source: 'metadata_document',
+        documentExpiresAt,
+      });
+    await document('https://gone.example/client', longAgo);
+    await document('https://in-use.example/client', longAgo);
+    await document('https://fresh.example/client', new Date(Date.now() + 60_000));
+    await document('https://just-stale.example/client', new Date(Date.now() - 60_000));
+    await clients.upsert({
+      ...(await clients.findById('https://gone.example/client'))!,
+      clientId: 'dynamic-client',
+      source: 'dynamic',
+      documentExpiresAt: null,
+    });
+    await grants.createGrant({
+      clientId: 'https://in-use.example/client',
+      subject: 's',
+      scopes: [],
+      resource: 'https://as.example.com/mcp',
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+
+    const report = await new ExpiredRecordsPurger(db.dataSource).purge();
+    expect(report.mcp_auth_clients).toBe(1);
+    expect(await clients.findById('https://gone.example/client')).toBeNull();
+    for (const kept of [
+      'https://in-use.example/client',
+      'https://fresh.example/client',
+      'https://just-stale.example/client',
+      'dynamic-client',
+    ]) {
+      expect(await clients.findById(kept)).not.toBeNull();
+    }
   });
 });

@@ -50,6 +50,16 @@ export class ExpiredRecordsPurger {
         table: 'mcp_auth_grants',
         condition: `expires_at < now() - make_interval(secs => ${grantRetention})`,
       },
+      {
+        // A metadata document's cached copy, stale for as long as a grant is retained and with
+        // no grant left: the client is fetched again if it ever comes back. Keeps URLs that
+        // were tried once from piling up.
+        table: 'mcp_auth_clients',
+        condition: `source = 'metadata_document'
+          AND document_expires_at < now() - make_interval(secs => ${grantRetention})
+          AND NOT EXISTS (SELECT 1 FROM mcp_auth_grants g
+            WHERE g.issuer = mcp_auth_clients.issuer AND g.client_id = mcp_auth_clients.client_id)`,
+      },
       { table: 'mcp_auth_signing_keys', condition: 'expires_at < now()' },
       // Counters without a live hit or block: a new hit would start from zero anyway.
       { table: 'mcp_auth_rate_limits', condition: 'expires_at < now()' },
