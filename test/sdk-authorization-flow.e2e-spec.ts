@@ -27,7 +27,13 @@ import { randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { parseForm, TestBrowser } from './support/browser';
 import { InMemoryOAuthClientProvider } from './support/oauth-client-provider';
-import { createTestApp, freePort, TEST_RESOURCE_SERVER, type TestApp } from './support/test-app';
+import {
+  closeAppKeepingDatabase,
+  createTestApp,
+  freePort,
+  TEST_RESOURCE_SERVER,
+  type TestApp,
+} from './support/test-app';
 
 /**
  * The happy path, driven by the official MCP TypeScript SDK client (v1.32) exactly as
@@ -637,29 +643,77 @@ describe('Official MCP SDK client (v1.32) against the authorization server', () 
       ).rejects.toBeInstanceOf(InvalidGrantError);
     });
 
-    it('AS-11 (not built, not advertised): a client with a metadata-document URL falls back to dynamic registration', async () => {
-      const cimdClient = providerFor(`http://127.0.0.1:${await freePort()}/callback`);
-      cimdClient.clientMetadataUrl = 'https://client.example.com/oauth/client-metadata.json';
+    /** A public client that would rather be known by its Client ID Metadata Document. */
+    const CIMD_URL = 'https://client.example.com/oauth/client-metadata.json';
+    const cimdProviderFor = async () => {
+      const provider = providerFor(`http://127.0.0.1:${await freePort()}/callback`);
+      provider.clientMetadataUrl = CIMD_URL;
+      return provider;
+    };
 
-      expect(metadata).not.toHaveProperty('client_id_metadata_document_supported');
-      expect(await auth(cimdClient, { serverUrl: mcpUrl })).toBe('REDIRECT');
-      const clientId = cimdClient.clientInformation()?.client_id;
-      expect(clientId).not.toBe(cimdClient.clientMetadataUrl);
-      expect(clientId).toMatch(/^[A-Za-z0-9_-]{22,}$/);
-      expect(cimdClient.authorizationUrl?.searchParams.get('client_id')).toBe(clientId);
+    /**
+     * auth() alone: it stops at the authorization URL, so the server never fetches this
+     * (non-loopback) document here; client-metadata-documents.e2e-spec.ts and
+     * clients/sdk-client-cimd.e2e-spec.ts complete the flow against a local document server.
+     */
+    it('AS-11: with the default options the SDK sends its metadata-document URL as client_id and never registers', async () => {
+      const cimdClient = await cimdProviderFor();
+      const log: SentRequest[] = [];
 
-      // Sent anyway, a URL client_id is just an unknown client: an error page, no redirect.
-      const authorize = new URL(metadata.authorization_endpoint);
-      authorize.search = new URLSearchParams({
-        response_type: 'code',
-        client_id: cimdClient.clientMetadataUrl,
-        redirect_uri: cimdClient.redirectUrl,
-        code_challenge: 'E9Melhoa2OwvFrEMTJguCQaoeQUa5zzVYXVFy2OQ3Wo',
-        code_challenge_method: 'S256',
-      }).toString();
-      const page = await fetch(authorize, { redirect: 'manual' });
-      expect(page.status).toBe(400);
-      expect(page.headers.get('location')).toBeNull();
+      expect(metadata.client_id_metadata_document_supported).toBe(true);
+      expect(await auth(cimdClient, { serverUrl: mcpUrl, fetchFn: recordingFetch(log) })).toBe(
+        'REDIRECT',
+      );
+      expect(cimdClient.clientInformation()?.client_id).toBe(CIMD_URL);
+      const url = cimdClient.authorizationUrl as URL;
+      expect(url.origin + url.pathname).toBe(metadata.authorization_endpoint);
+      expect(url.searchParams.get('client_id')).toBe(CIMD_URL);
+      expect(url.searchParams.get('redirect_uri')).toBe(cimdClient.redirectUrl);
+      // Discovery happened through fetchFn, and none of it was a registration.
+      expect(log.some((r) => r.url === `${issuer}/.well-known/oauth-authorization-server`)).toBe(
+        true,
+      );
+      expect(log.filter((r) => r.url === metadata.registration_endpoint)).toEqual([]);
+    });
+
+    it('AS-11: with clientMetadataDocuments turned off, the SDK falls back to dynamic registration and a URL client_id is an unknown client', async () => {
+      const off = await createTestApp({
+        db: t.db,
+        auth: () => ({ clientMetadataDocuments: { enabled: false } }),
+      });
+      Logger.overrideLogger(['error']);
+      try {
+        const offMetadata = await discoverAuthorizationServerMetadata(off.url);
+        expect(offMetadata).toBeDefined();
+        expect(offMetadata).not.toHaveProperty('client_id_metadata_document_supported');
+
+        const cimdClient = await cimdProviderFor();
+        const log: SentRequest[] = [];
+        expect(
+          await auth(cimdClient, { serverUrl: `${off.url}/mcp`, fetchFn: recordingFetch(log) }),
+        ).toBe('REDIRECT');
+        const clientId = cimdClient.clientInformation()?.client_id;
+        expect(clientId).not.toBe(CIMD_URL);
+        expect(clientId).toMatch(/^[A-Za-z0-9_-]{22,}$/);
+        expect(log.find((r) => r.url === `${off.url}/register`)?.status).toBe(201);
+        expect(cimdClient.authorizationUrl?.searchParams.get('client_id')).toBe(clientId);
+
+        // Sent anyway, a URL client_id is just an unknown client: an error page, no redirect.
+        const authorize = new URL(`${off.url}/authorize`);
+        authorize.search = new URLSearchParams({
+          response_type: 'code',
+          client_id: CIMD_URL,
+          redirect_uri: cimdClient.redirectUrl,
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCQaoeQUa5zzVYXVFy2OQ3Wo',
+          code_challenge_method: 'S256',
+        }).toString();
+        const page = await fetch(authorize, { redirect: 'manual' });
+        expect(page.status).toBe(400);
+        expect(page.headers.get('location')).toBeNull();
+        expect(await page.text()).toContain('The client is not registered here.');
+      } finally {
+        await closeAppKeepingDatabase(off.app, t.db);
+      }
     });
   });
 
