@@ -10,7 +10,8 @@ export type OutboundPolicyVerdict = { ok: true } | { ok: false; reason: string }
 
 /**
  * Operator hook run before anything is resolved or fetched, e.g. an allow-list of domains.
- * The URL has already passed the built-in rules (https, no userinfo, no fragment).
+ * The URL has already passed the built-in rules (https, no userinfo, no fragment; for a
+ * client_id also a path, no query and no dot segments).
  */
 export type OutboundUrlPolicy = (
   url: URL,

@@ -11,8 +11,9 @@ import { ClientMetadataDocuments } from './client-metadata-documents.service';
 export const MAX_CLIENT_ID_LENGTH = 1024;
 
 /**
- * Finds the client a `client_id` names. An `https://` client_id is a Client ID Metadata
- * Document URL (AS-11); anything else is a registered client, looked up in the store.
+ * Finds the client a `client_id` names. A client_id that starts with `https:` (or `http:`, to
+ * be refused with a reason) is a Client ID Metadata Document URL (AS-11); anything else is a
+ * registered client, looked up in the store.
  *
  * - At the authorization endpoint the document is fetched when the cached copy is stale, so a
  *   changed document takes effect and a withdrawn one stops new authorizations.

@@ -29,7 +29,8 @@ export class InvalidClientMetadataDocument extends Error {
  * (AS-11): `client_id` equals the URL it was fetched from, byte for byte; `client_name` and
  * `redirect_uris` are present; redirect URIs pass the registration rules (AS-14); no shared
  * secret, and `token_endpoint_auth_method` is `none` (the default here, since a public document
- * cannot hold a secret) or `private_key_jwt` with keys.
+ * cannot hold a secret). A `private_key_jwt` document is checked for its keys, then refused:
+ * this server does not authenticate clients by signed assertion yet.
  *
  * A document is written for every server its client talks to, so what this server does not
  * offer is left out rather than refused: grant and response types it does not implement,

@@ -71,6 +71,7 @@ export class ClientMetadataDocuments {
   private async fetchAndStore(url: string): Promise<ClientRecord> {
     const checked = parseClientIdUrl(url);
     if (!checked.ok) {
+      this.logger.warn(`client metadata document ${url} refused (invalid_url): ${checked.reason}`);
       throw new ClientMetadataDocumentError(
         url,
         `The client_id is not a usable metadata document URL: ${checked.reason}.`,
@@ -81,7 +82,9 @@ export class ClientMetadataDocuments {
       fetched = await this.fetcher.fetch(url);
     } catch (error) {
       if (!(error instanceof OutboundFetchError)) throw error;
-      this.logger.warn(`client metadata document refused (${error.reason}): ${error.message}`);
+      this.logger.warn(
+        `client metadata document ${url} refused (${error.reason}): ${error.message}`,
+      );
       throw new ClientMetadataDocumentError(
         url,
         `The client's metadata document could not be retrieved (${describe(error)}).`,
