@@ -107,6 +107,13 @@ export function validateClientMetadataDocumentOptions(
       problems.push(`${where}.${hook} must be a function`);
     }
   }
+  if (
+    options.cache !== undefined &&
+    (typeof options.cache !== 'object' || options.cache === null || Array.isArray(options.cache))
+  ) {
+    problems.push(`${where}.cache must be an object: { minSeconds, maxSeconds }`);
+    return problems;
+  }
   const min = options.cache?.minSeconds ?? DEFAULT_MIN_CACHE_SECONDS;
   const max = options.cache?.maxSeconds ?? DEFAULT_MAX_CACHE_SECONDS;
   if (!Number.isInteger(min) || min < 0) {

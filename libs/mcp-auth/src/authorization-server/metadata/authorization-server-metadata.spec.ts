@@ -31,6 +31,25 @@ describe('buildAuthorizationServerMetadata', () => {
     expect(metadata.prompt_values_supported).toEqual(['none', 'login', 'consent']);
   });
 
+  it('AS-11: advertises client_id_metadata_document_supported by default', () => {
+    const metadata = buildAuthorizationServerMetadata(new McpAuthConfig(options));
+    expect(metadata.client_id_metadata_document_supported).toBe(true);
+    expect(
+      buildAuthorizationServerMetadata(
+        new McpAuthConfig({ ...options, clientMetadataDocuments: { enabled: true } }),
+      ).client_id_metadata_document_supported,
+    ).toBe(true);
+  });
+
+  it('AS-11: omits client_id_metadata_document_supported when metadata documents are off', () => {
+    const metadata = buildAuthorizationServerMetadata(
+      new McpAuthConfig({ ...options, clientMetadataDocuments: { enabled: false } }),
+    );
+    expect(metadata).not.toHaveProperty('client_id_metadata_document_supported');
+    // Registration is unaffected.
+    expect(metadata.registration_endpoint).toBe('https://mcp.example.com/oauth/register');
+  });
+
   it('is deeply frozen, so no request handler can change what every client sees', () => {
     const metadata = buildAuthorizationServerMetadata(new McpAuthConfig(options));
     expect(Object.isFrozen(metadata)).toBe(true);

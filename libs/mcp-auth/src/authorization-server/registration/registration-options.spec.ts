@@ -76,5 +76,35 @@ describe('validateClientRegistrationOptions', () => {
         'clients[7].client_secret must be at least 16 characters',
       ]);
     });
+
+    it('AS-11: refuses a client_id that is a URL, which names a metadata document', () => {
+      expect(
+        validateClientRegistrationOptions({
+          clients: [
+            client({ client_id: 'https://app.example.com/client.json' }),
+            client({ client_id: 'http://app.example.com/client.json' }),
+            client({ client_id: 'HTTPS://app.example.com/client.json' }),
+            client({ client_id: 'Http:client' }),
+          ],
+        }),
+      ).toEqual([
+        'clients[0].client_id must not be a URL (URLs are metadata document client ids)',
+        'clients[1].client_id must not be a URL (URLs are metadata document client ids)',
+        'clients[2].client_id must not be a URL (URLs are metadata document client ids)',
+        'clients[3].client_id must not be a URL (URLs are metadata document client ids)',
+      ]);
+    });
+
+    it('AS-11: accepts ids that only contain a scheme name', () => {
+      expect(
+        validateClientRegistrationOptions({
+          clients: [
+            client({ client_id: 'my-https://client' }),
+            client({ client_id: 'https-client' }),
+            client({ client_id: 'app.example.com/client.json' }),
+          ],
+        }),
+      ).toEqual([]);
+    });
   });
 });

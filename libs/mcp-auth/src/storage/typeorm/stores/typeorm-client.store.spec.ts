@@ -70,6 +70,48 @@ describe.each(DATABASE_TARGETS)('ClientStore contract ($name)', (target) => {
     expect((await store.findById('static-1'))?.clientName).toBe('v2');
   });
 
+  it('AS-11: a metadata-document client keeps its source and document expiry', async () => {
+    const url = 'https://agent.example.com/oauth/client.json';
+    const expiresAt = new Date('2031-05-06T07:08:09.123Z');
+    const stored = await store.upsert(
+      client(url, { source: 'metadata_document', documentExpiresAt: expiresAt }),
+    );
+    expect(stored).toMatchObject({ clientId: url, source: 'metadata_document' });
+    expect(stored.documentExpiresAt).toEqual(expiresAt);
+    const found = await store.findById(url);
+    expect(found).toEqual(stored);
+    expect(found?.documentExpiresAt).toBeInstanceOf(Date);
+    expect(found?.documentExpiresAt?.toISOString()).toBe('2031-05-06T07:08:09.123Z');
+  });
+
+  it('AS-11: upsert of a fetched document replaces the copy and its expiry', async () => {
+    const url = 'https://agent.example.com/refetched.json';
+    const first = new Date(Date.now() - 1000);
+    const second = new Date(Date.now() + 600_000);
+    await store.upsert(
+      client(url, { source: 'metadata_document', documentExpiresAt: first, clientName: 'Old' }),
+    );
+    const updated = await store.upsert(
+      client(url, { source: 'metadata_document', documentExpiresAt: second, clientName: 'New' }),
+    );
+    expect(updated).toMatchObject({ clientName: 'New', documentExpiresAt: second });
+    expect(await store.findById(url)).toMatchObject({
+      clientName: 'New',
+      source: 'metadata_document',
+      documentExpiresAt: second,
+    });
+  });
+
+  it('AS-11: other clients read back documentExpiresAt null', async () => {
+    expect((await store.create(client('c-no-doc'))).documentExpiresAt).toBeNull();
+    expect((await store.findById('c-no-doc'))?.documentExpiresAt).toBeNull();
+    await store.upsert(client('static-no-doc', { source: 'static', documentExpiresAt: null }));
+    expect(await store.findById('static-no-doc')).toMatchObject({
+      source: 'static',
+      documentExpiresAt: null,
+    });
+  });
+
   it('clients are partitioned by issuer', async () => {
     await store.create(client('c-issuer'));
     const other = new TypeOrmClientStore(db.dataSource, 'https://other.example.com');
@@ -114,5 +156,17 @@ describe.each(DATABASE_TARGETS)('ClientStore.pruneStatic ($name)', (target) => {
     expect(await store.findById('keep')).not.toBeNull();
     expect(await store.findById('dynamic-1')).not.toBeNull();
     expect(await store.pruneStatic(['keep'])).toEqual([]);
+  });
+
+  it('AS-11: never removes cached metadata-document clients', async () => {
+    const url = 'https://agent.example.com/pruned.json';
+    await store.upsert(
+      client(url, {
+        source: 'metadata_document',
+        documentExpiresAt: new Date(Date.now() + 60_000),
+      }),
+    );
+    expect(await store.pruneStatic([])).not.toContain(url);
+    expect(await store.findById(url)).not.toBeNull();
   });
 });
