@@ -71,7 +71,9 @@ export class ClientMetadataDocuments {
   private async fetchAndStore(url: string): Promise<ClientRecord> {
     const checked = parseClientIdUrl(url);
     if (!checked.ok) {
-      this.logger.warn(`client metadata document ${url} refused (invalid_url): ${checked.reason}`);
+      this.logger.warn(
+        `client metadata document ${withoutUserinfo(url)} refused (invalid_url): ${checked.reason}`,
+      );
       throw new ClientMetadataDocumentError(
         url,
         `The client_id is not a usable metadata document URL: ${checked.reason}.`,
@@ -152,4 +154,9 @@ function describe(error: OutboundFetchError): string {
     case 'not_json':
       return 'it is not a JSON object';
   }
+}
+
+/** A refused URL may carry user information (a password): never into the log. */
+function withoutUserinfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1[userinfo]@');
 }
