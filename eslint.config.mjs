@@ -26,7 +26,8 @@ const PUBLIC_ENTRIES =
  *   alone as the `resource-server` entry;
  * - `http/`: only `oauth/`;
  * - `outbound/`: only `oauth/`;
- * - `abuse/`: not `authorization-server/` or `resource-server/`.
+ * - `abuse/`: not `authorization-server/` or `resource-server/`;
+ * - `authorization-server/`: not `federation/`, which builds on it.
  */
 function layer(folder, { allowed, forbidden, root, message }) {
   const blocks = [];
@@ -114,7 +115,14 @@ export default tseslint.config(
       'tokens/ must not import authorization-server/, resource-server/, abuse/, lifecycle/ or the module root.',
   }),
   ...layer('resource-server', {
-    forbidden: ['authorization-server', 'storage/typeorm', 'abuse', 'lifecycle', 'database'],
+    forbidden: [
+      'authorization-server',
+      'federation',
+      'storage/typeorm',
+      'abuse',
+      'lifecycle',
+      'database',
+    ],
     root: false,
     message:
       'resource-server/ stands alone (the resource-server entry): not authorization-server/, abuse/, lifecycle/, database/, storage/typeorm/ or the module root.',
@@ -127,6 +135,11 @@ export default tseslint.config(
     allowed: ['oauth'],
     message:
       'outbound/ (the safe fetcher for client metadata documents and jwks_uri) imports only oauth/.',
+  }),
+  ...layer('authorization-server', {
+    forbidden: ['federation'],
+    message:
+      'authorization-server/ must not import federation/: federation builds on the authorization server.',
   }),
   ...layer('abuse', {
     forbidden: ['authorization-server', 'resource-server'],

@@ -7,6 +7,7 @@ const endpoints = {
   revocation: 'https://as.example.com/oauth/revoke',
   introspection: 'https://as.example.com/oauth/introspect',
   interaction: 'https://as.example.com/oauth/interaction',
+  federation: 'https://as.example.com/oauth/federation',
   jwks: 'https://as.example.com/.well-known/jwks.json',
 };
 

@@ -24,6 +24,9 @@ export {
   type PendingInteraction,
 } from './authorization-server/authorization/mcp-authorization.service';
 
+// Federation: sign-in at an upstream identity provider
+export { githubProvider, type GitHubProviderOptions } from './federation/github.provider';
+
 // Services a host calls: mint tokens, rotate keys
 export {
   AccessTokenIssuer,
@@ -40,6 +43,7 @@ export * from './storage/authorization-code-store.interface';
 export * from './storage/authorization-request-store.interface';
 export * from './storage/client-store.interface';
 export * from './storage/consent-store.interface';
+export * from './storage/federation-state-store.interface';
 export * from './storage/grant-store.interface';
 export * from './storage/signing-key-store.interface';
 export { MCP_AUTH_ENTITIES } from './storage/typeorm/entities';

@@ -33,6 +33,8 @@ import {
   ClientRegistrationService,
   StaticClientsLoader,
 } from './authorization-server/registration';
+import { FederationController } from './federation/federation.controller';
+import { FederationService } from './federation/federation.service';
 import { localVerificationProviders } from './mcp-auth-resource-server';
 import { RevocationList } from './resource-server/revocation/revocation-list';
 import { LocalIssuerTokenVerifier } from './resource-server/verifiers/local-issuer-token.verifier';
@@ -61,6 +63,7 @@ import { AuthorizationCodeStore } from './storage/authorization-code-store.inter
 import { AuthorizationRequestStore } from './storage/authorization-request-store.interface';
 import { ClientStore } from './storage/client-store.interface';
 import { ConsentStore } from './storage/consent-store.interface';
+import { FederationStateStore } from './storage/federation-state-store.interface';
 import { GrantStore } from './storage/grant-store.interface';
 import { SigningKeyStore } from './storage/signing-key-store.interface';
 import { AccessTokenIssuer } from './tokens/access-token.issuer';
@@ -83,6 +86,12 @@ const CONTROLLERS: ModuleController[] = [
   { controller: AuthorizeController, base: 'prefixed', errors: 'page', rateLimit: 'authorize' },
   {
     controller: InteractionController,
+    base: 'prefixed',
+    errors: 'page',
+    rateLimit: 'interaction',
+  },
+  {
+    controller: FederationController,
     base: 'prefixed',
     errors: 'page',
     rateLimit: 'interaction',
@@ -111,6 +120,7 @@ const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [
   TokenIntrospectionService,
   ClientRegistrationService,
   StaticClientsLoader,
+  FederationService,
 ];
 
 /**
@@ -141,6 +151,7 @@ export class McpAuthCoreModule extends ConfigurableModuleClass {
       GrantStore,
       SigningKeyStore,
       ConsentStore,
+      FederationStateStore,
       SigningKeyService,
       AccessTokenIssuer,
       AccessTokenValidator,

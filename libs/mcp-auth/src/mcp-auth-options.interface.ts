@@ -3,6 +3,7 @@ import type { AuthorizationInteractionOptions } from './authorization-server/aut
 import type { ClientMetadataDocumentOptions } from './authorization-server/client-metadata-document/client-metadata-document-options';
 import type { IntrospectionOptions } from './authorization-server/introspection/introspection-options';
 import type { ClientRegistrationOptions } from './authorization-server/registration/registration-options';
+import type { FederationOptions } from './federation/federation-options';
 import type { OpenApiOptions } from './http/openapi-options';
 import type { LifecycleOptions } from './lifecycle/lifecycle-options';
 import type { McpAuthResourceServerOptions } from './resource-server/resource-server-options.interface';
@@ -34,6 +35,15 @@ export type {
   OutboundPolicyVerdict,
   OutboundUrlPolicy,
 } from './outbound/outbound.types';
+export type {
+  FederatedIdentityDecision,
+  FederatedIdentityHook,
+  FederationOptions,
+  OAuth2UpstreamProviderOptions,
+  OidcUpstreamProviderOptions,
+  UpstreamIdentity,
+  UpstreamProviderOptions,
+} from './federation/federation-options';
 export type { StorageOptions } from './storage/storage-options';
 export type { LifecycleOptions } from './lifecycle/lifecycle-options';
 export type { OpenApiOptions } from './http/openapi-options';
@@ -91,6 +101,12 @@ export interface McpAuthModuleOptions
    * (`client_id_metadata_document_supported`); `{ enabled: false }` turns it off.
    */
   clientMetadataDocuments?: ClientMetadataDocumentOptions;
+  /**
+   * Sign-in at upstream identity providers (OpenID Connect, or OAuth 2 such as GitHub), offered
+   * on the built-in sign-in page beside (or instead of) the password form. Our consent page is
+   * shown before the browser is sent upstream. Needs the `openid-client` package.
+   */
+  federation?: FederationOptions;
   /** Who may introspect tokens at `/introspect`. Default: nobody until listed. */
   introspection?: IntrospectionOptions;
   /** The resource server half: scope hierarchy, clock tolerance, deny-list polling. */

@@ -10,6 +10,7 @@ import {
   resolveClientMetadataDocumentOptions,
   validateClientMetadataDocumentOptions,
 } from './authorization-server/client-metadata-document/client-metadata-document-options';
+import { type FederationOptions, validateFederationOptions } from './federation/federation-options';
 import { validateIntrospectionOptions } from './authorization-server/introspection/introspection-options';
 import {
   type RegistrationOptions,
@@ -48,6 +49,8 @@ export interface EndpointUrls {
   introspection: string;
   jwks: string;
   interaction: string;
+  /** Base of the upstream callbacks: `<base>/<provider id>/callback`. */
+  federation: string;
 }
 
 /** Relative paths (under the route prefix) the controllers are mounted on. */
@@ -58,6 +61,7 @@ export const ENDPOINT_PATHS = {
   revocation: 'revoke',
   introspection: 'introspect',
   interaction: 'interaction',
+  federation: 'federation',
 } as const;
 
 /**
@@ -88,6 +92,8 @@ export class McpAuthConfig {
   readonly cleanupInterval: number;
   /** Client ID Metadata Documents: whether accepted, and how they are fetched and cached. */
   readonly clientMetadataDocuments: ResolvedClientMetadataDocumentOptions;
+  /** Upstream identity providers of the sign-in page; none when federation is off. */
+  readonly federation: Readonly<FederationOptions>;
   /** Clients allowed to call `/introspect`. */
   readonly introspectionClients: ReadonlySet<string>;
   readonly endpoints: EndpointUrls;
@@ -139,6 +145,10 @@ export class McpAuthConfig {
     this.clientMetadataDocuments = resolveClientMetadataDocumentOptions(
       options.clientMetadataDocuments,
     );
+    this.federation = {
+      providers: [...(options.federation?.providers ?? [])],
+      identity: options.federation?.identity,
+    };
     this.introspectionClients = new Set(options.introspection?.allowedClients ?? []);
     this.secureCookies = options.issuer.startsWith('https:');
     this.scopesSupported = Object.keys(options.scopes);
@@ -152,6 +162,7 @@ export class McpAuthConfig {
       revocation: `${base}/${ENDPOINT_PATHS.revocation}`,
       introspection: `${base}/${ENDPOINT_PATHS.introspection}`,
       interaction: `${base}/${ENDPOINT_PATHS.interaction}`,
+      federation: `${base}/${ENDPOINT_PATHS.federation}`,
       jwks: `${this.issuer}/.well-known/jwks.json`,
     };
   }
@@ -186,6 +197,7 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
     ...validateClientRegistrationOptions(options),
     ...validateRateLimitOptions(options.rateLimit),
     ...validateClientMetadataDocumentOptions(options.clientMetadataDocuments),
+    ...validateFederationOptions(options.federation),
     ...validateIntrospectionOptions(options.introspection),
     ...validateOpenApiOptions(options.openApi),
   ];

@@ -9,6 +9,7 @@ import { AuthorizationCodeStore } from './storage/authorization-code-store.inter
 import { AuthorizationRequestStore } from './storage/authorization-request-store.interface';
 import { ClientStore } from './storage/client-store.interface';
 import { ConsentStore } from './storage/consent-store.interface';
+import { FederationStateStore } from './storage/federation-state-store.interface';
 import { GrantStore } from './storage/grant-store.interface';
 import { SigningKeyStore } from './storage/signing-key-store.interface';
 import {
@@ -16,6 +17,7 @@ import {
   TypeOrmAuthorizationRequestStore,
   TypeOrmClientStore,
   TypeOrmConsentStore,
+  TypeOrmFederationStateStore,
   TypeOrmGrantStore,
   TypeOrmSigningKeyStore,
 } from './storage/typeorm/stores';
@@ -50,6 +52,7 @@ const DEFAULT_STORES: [symbol, StoreClass][] = [
   [GrantStore, TypeOrmGrantStore],
   [SigningKeyStore, TypeOrmSigningKeyStore],
   [ConsentStore, TypeOrmConsentStore],
+  [FederationStateStore, TypeOrmFederationStateStore],
 ];
 
 /** Postgres stores scoped to this instance's issuer; `extraProviders` may replace any of them. */

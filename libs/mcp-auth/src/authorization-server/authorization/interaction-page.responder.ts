@@ -14,7 +14,13 @@ import { hashSecret } from '../../tokens/secret-hash';
 import { BrowserBinding } from './browser-binding';
 import { PAGE_HEADERS, renderErrorPage } from '../../http/page';
 import { LOOPBACK_HOSTS } from '../../oauth/loopback';
-import { renderConsentPage, renderLoginPage } from './interaction-pages';
+import { renderFederatedSignInPage } from './federated-sign-in-page';
+import {
+  type ConsentDetails,
+  renderConsentPage,
+  renderLoginPage,
+  renderRefusalPage,
+} from './interaction-pages';
 import type { McpAuthorizationService, PendingInteraction } from './mcp-authorization.service';
 
 /**
@@ -27,6 +33,8 @@ export class InteractionPageResponder {
   constructor(
     private readonly config: McpAuthConfig,
     private readonly authorization: McpAuthorizationService,
+    /** Whether a `ResourceOwnerAuthenticator` is there for the password form. */
+    private readonly passwordSignIn = true,
   ) {}
 
   sendLogin(
@@ -37,6 +45,34 @@ export class InteractionPageResponder {
     binding: BrowserBinding,
     extra: { username?: string; error?: string } = {},
   ): void {
+    const idHash = hashSecret(id);
+    const password = this.passwordSignIn
+      ? {
+          action: `${this.config.endpoints.interaction}/${id}/login`,
+          csrfToken: binding.csrfToken(idHash, 'login'),
+          ...extra,
+        }
+      : undefined;
+    const providers = this.config.federation.providers;
+    if (providers.length > 0) {
+      // Federation: consent comes first, on this page, before the browser goes upstream.
+      sendResponse(
+        response,
+        status,
+        PAGE_HEADERS,
+        renderFederatedSignInPage({
+          ...this.consentDetails(interaction),
+          providers: providers.map((provider) => ({
+            name: provider.name,
+            action: `${this.config.endpoints.interaction}/${id}/federate/${provider.id}`,
+          })),
+          csrfToken: binding.csrfToken(idHash, 'consent'),
+          denyAction: `${this.config.endpoints.interaction}/${id}/consent`,
+          password,
+        }),
+      );
+      return;
+    }
     sendResponse(
       response,
       status,
@@ -45,7 +81,7 @@ export class InteractionPageResponder {
         serviceName: this.serviceName(),
         clientName: interaction.clientName ?? interaction.clientId,
         action: `${this.config.endpoints.interaction}/${id}/login`,
-        csrfToken: binding.csrfToken(hashSecret(id), 'login'),
+        csrfToken: binding.csrfToken(idHash, 'login'),
         ...extra,
       }),
     );
@@ -57,28 +93,34 @@ export class InteractionPageResponder {
     interaction: PendingInteraction,
     binding: BrowserBinding,
   ): void {
-    const redirect = new URL(interaction.redirectUri);
-    const redirectHost = redirect.host || `${redirect.protocol}${redirect.pathname}`;
     sendResponse(
       response,
       200,
       PAGE_HEADERS,
       renderConsentPage({
-        serviceName: this.serviceName(),
-        clientName: interaction.clientName ?? interaction.clientId,
-        clientId: interaction.clientId,
-        clientIdHost: interaction.clientIdHost,
-        unverifiedLoopbackClient: interaction.clientIdHost !== null && interaction.loopbackOnly,
-        redirectHost,
-        redirectIsLoopback: LOOPBACK_HOSTS.has(redirect.hostname),
-        redirectUri: interaction.redirectUri,
-        scopes: interaction.scopes,
-        resource: interaction.resource,
+        ...this.consentDetails(interaction),
         subjectLabel: interaction.subjectDisplayName ?? interaction.subject ?? '',
         action: `${this.config.endpoints.interaction}/${id}/consent`,
         csrfToken: binding.csrfToken(hashSecret(id), 'consent'),
       }),
     );
+  }
+
+  /** What every consent page says about a pending interaction (AS-17). */
+  consentDetails(interaction: PendingInteraction): ConsentDetails {
+    const redirect = new URL(interaction.redirectUri);
+    return {
+      serviceName: this.serviceName(),
+      clientName: interaction.clientName ?? interaction.clientId,
+      clientId: interaction.clientId,
+      clientIdHost: interaction.clientIdHost,
+      unverifiedLoopbackClient: interaction.clientIdHost !== null && interaction.loopbackOnly,
+      redirectHost: redirect.host || `${redirect.protocol}${redirect.pathname}`,
+      redirectIsLoopback: LOOPBACK_HOSTS.has(redirect.hostname),
+      redirectUri: interaction.redirectUri,
+      scopes: interaction.scopes,
+      resource: interaction.resource,
+    };
   }
 
   /** A database outage is a 503 page the user can retry; anything else is a real fault. */
@@ -112,6 +154,11 @@ export class InteractionPageResponder {
       'This request has expired',
       'The authorization request is unknown, expired or already finished.',
     );
+  }
+
+  /** The host refused the user (e.g. a federated account outside the allowed domains). */
+  refusal(response: HttpResponse, reason: string, returnUrl: string): void {
+    sendResponse(response, 403, PAGE_HEADERS, renderRefusalPage(reason, returnUrl));
   }
 
   page(response: HttpResponse, status: number, title: string, message: string): void {

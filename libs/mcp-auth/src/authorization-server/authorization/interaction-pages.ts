@@ -1,6 +1,16 @@
 import escapeHtml from 'escape-html';
 import { layout } from '../../http/page';
 
+/** A refusal the user must read, with the way back to the application. */
+export function renderRefusalPage(reason: string, returnUrl: string): string {
+  return layout(
+    'Access refused',
+    `<h1>Access refused</h1>
+<p class="error" role="alert">${escapeHtml(reason)}</p>
+<p><a href="${escapeHtml(returnUrl)}">Return to the application</a></p>`,
+  );
+}
+
 export interface LoginPageModel {
   serviceName: string;
   clientName: string;
@@ -59,7 +69,7 @@ function breakableUrl(value: string): string {
 }
 
 /** AS-17: a code that goes to loopback can be caught by any program on the user's machine. */
-function loopbackWarning(model: ConsentPageModel, host: string | null): string {
+function loopbackWarning(model: ConsentDetails, host: string | null): string {
   if (host && model.unverifiedLoopbackClient) {
     return `<p class="error" role="alert">This application receives your approval only on your own computer, where any program can claim to be ${host}. Approve only if you just started it yourself and expect it to come from ${host}.</p>`;
   }
@@ -68,7 +78,18 @@ function loopbackWarning(model: ConsentPageModel, host: string | null): string {
     : '';
 }
 
-export function renderConsentPage(model: ConsentPageModel): string {
+/** What a consent page describes: who asks, for what, and where the code goes (AS-17). */
+export type ConsentDetails = Omit<ConsentPageModel, 'subjectLabel' | 'action' | 'csrfToken'>;
+
+/** The title and the client's origin line of a consent page. */
+export function consentHeading(model: ConsentDetails): string {
+  const host = model.clientIdHost ? escapeHtml(model.clientIdHost) : null;
+  return `<h1>Authorize ${escapeHtml(model.clientName)}</h1>
+${host ? `<p class="origin">Published by <strong>${host}</strong></p>\n` : ''}`;
+}
+
+/** The body of a consent page: the request in words, with the warnings it calls for. */
+export function consentDetails(model: ConsentDetails): string {
   // Scope names are tokens: never split (`offline_access`, not `o` / `ffline_access`).
   const scopes = model.scopes.length
     ? `<ul>${model.scopes
@@ -83,16 +104,19 @@ export function renderConsentPage(model: ConsentPageModel): string {
   const who = host
     ? `<strong>${name}</strong> from <strong>${host}</strong>`
     : `<strong>${name}</strong>`;
-  return layout(
-    `Authorize ${model.clientName}`,
-    `<h1>Authorize ${name}</h1>
-${host ? `<p class="origin">Published by <strong>${host}</strong></p>\n` : ''}<p class="muted">Signed in as ${escapeHtml(model.subjectLabel)}</p>
-<p>${who} is asking to use ${escapeHtml(model.serviceName)} on your behalf:</p>
+  return `<p>${who} is asking to use ${escapeHtml(model.serviceName)} on your behalf:</p>
 ${scopes}
 <p class="muted">Access is for <code>${breakableUrl(model.resource)}</code>. You will be sent back to <strong>${escapeHtml(model.redirectHost)}</strong>.</p>
 ${loopbackWarning(model, host)}
 <p class="muted">Redirect URI: <code>${breakableUrl(model.redirectUri)}</code></p>
-<p class="muted">Client ID: <code>${breakableUrl(model.clientId)}</code></p>
+<p class="muted">Client ID: <code>${breakableUrl(model.clientId)}</code></p>`;
+}
+
+export function renderConsentPage(model: ConsentPageModel): string {
+  return layout(
+    `Authorize ${model.clientName}`,
+    `${consentHeading(model)}<p class="muted">Signed in as ${escapeHtml(model.subjectLabel)}</p>
+${consentDetails(model)}
 <form method="post" action="${escapeHtml(model.action)}">
 <input type="hidden" name="csrf" value="${escapeHtml(model.csrfToken)}">
 <div class="actions">

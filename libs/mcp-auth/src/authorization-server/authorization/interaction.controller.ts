@@ -41,15 +41,20 @@ export class InteractionController implements OnModuleInit {
     @Inject(ResourceOwnerAuthenticator)
     private readonly authenticator: ResourceOwnerAuthenticator | undefined,
   ) {
-    this.pages = new InteractionPageResponder(config, authorization);
+    this.pages = new InteractionPageResponder(config, authorization, authenticator !== undefined);
     this.sessions = new InteractionSessions(config, authorization, this.pages);
   }
 
   onModuleInit(): void {
-    if (this.config.interaction.type === 'built-in' && !this.authenticator) {
+    if (
+      this.config.interaction.type === 'built-in' &&
+      !this.authenticator &&
+      this.config.federation.providers.length === 0
+    ) {
       throw new Error(
-        'McpAuthModule: the built-in login page needs a ResourceOwnerAuthenticator. Provide one ' +
-          'with extraProviders: [{ provide: ResourceOwnerAuthenticator, useClass: YourAuthenticator }], ' +
+        'McpAuthModule: the built-in login page needs a ResourceOwnerAuthenticator or federation ' +
+          'providers. Provide one with extraProviders: [{ provide: ResourceOwnerAuthenticator, ' +
+          'useClass: YourAuthenticator }], configure federation: { providers: [...] }, ' +
           "or use interaction: { type: 'external', loginUrl } with your own login page.",
       );
     }
@@ -89,12 +94,17 @@ export class InteractionController implements OnModuleInit {
     @Res() response: HttpResponse,
   ): Promise<void> {
     try {
+      if (!this.authenticator) {
+        // Federation only: there is no password to check.
+        this.pages.page(response, 404, 'Not found', 'There is no such page.');
+        return;
+      }
       const posted = await this.sessions.posted(id, request, response, 'login');
       if (!posted) return;
       const { interaction, binding, form } = posted;
       const username = formField(form, 'username') ?? '';
       const password = formField(form, 'password') ?? '';
-      const authenticator = this.authenticator as ResourceOwnerAuthenticator;
+      const authenticator = this.authenticator;
       const owner =
         username &&
         password &&
@@ -140,18 +150,21 @@ export class InteractionController implements OnModuleInit {
       const posted = await this.sessions.posted(id, request, response, 'consent');
       if (!posted) return;
       const { interaction, binding, form } = posted;
+      const decision = formField(form, 'decision');
+      if (decision === 'deny') {
+        // Cancelling needs no sign-in: the sign-in page with federation offers it first.
+        await this.finish(id, request, response, () => this.authorization.denyAuthorization(id));
+        return;
+      }
       if (!interaction.subject) {
         this.pages.sendLogin(response, 401, id, interaction, binding);
         return;
       }
-      const decision = formField(form, 'decision');
       if (decision === 'approve') {
         const subject = interaction.subject;
         await this.finish(id, request, response, () =>
           this.authorization.completeAuthorization(id, { subject }),
         );
-      } else if (decision === 'deny') {
-        await this.finish(id, request, response, () => this.authorization.denyAuthorization(id));
       } else {
         this.pages.page(response, 400, 'Invalid request', 'Choose Approve or Deny.');
       }

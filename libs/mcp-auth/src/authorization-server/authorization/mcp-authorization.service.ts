@@ -77,6 +77,12 @@ export interface AuthorizationResult {
   rememberConsent?: boolean;
 }
 
+/** Why an authorization is refused, as the client learns it. */
+export interface DenialReason {
+  error?: 'access_denied' | 'login_required' | 'consent_required' | 'interaction_required';
+  description?: string;
+}
+
 /** The interaction id is unknown, expired or already finished. */
 export class InteractionNotFoundError extends Error {
   override readonly name = 'InteractionNotFoundError';
@@ -205,8 +211,20 @@ export class McpAuthorizationService {
     interactionId: string,
     result: AuthorizationResult,
   ): Promise<{ redirectUrl: string }> {
+    return this.completeAuthorizationByHash(hashSecret(interactionId), result);
+  }
+
+  /**
+   * {@link completeAuthorization} for a request known by the hash of its interaction id (the
+   * federation callback finds it by its upstream `state`).
+   * @internal
+   */
+  async completeAuthorizationByHash(
+    interactionIdHash: string,
+    result: AuthorizationResult,
+  ): Promise<{ redirectUrl: string }> {
     if (!result.subject) throw new Error('completeAuthorization needs the subject');
-    const request = await this.requests.consume(hashSecret(interactionId));
+    const request = await this.requests.consume(interactionIdHash);
     if (!request) throw new InteractionNotFoundError();
 
     const scopes = result.scopes ?? request.scopes;
@@ -268,12 +286,20 @@ export class McpAuthorizationService {
    */
   async denyAuthorization(
     interactionId: string,
-    reason: {
-      error?: 'access_denied' | 'login_required' | 'consent_required' | 'interaction_required';
-      description?: string;
-    } = {},
+    reason: DenialReason = {},
   ): Promise<{ redirectUrl: string }> {
-    const request = await this.requests.consume(hashSecret(interactionId));
+    return this.denyAuthorizationByHash(hashSecret(interactionId), reason);
+  }
+
+  /**
+   * {@link denyAuthorization} for a request known by the hash of its interaction id.
+   * @internal
+   */
+  async denyAuthorizationByHash(
+    interactionIdHash: string,
+    reason: DenialReason = {},
+  ): Promise<{ redirectUrl: string }> {
+    const request = await this.requests.consume(interactionIdHash);
     if (!request) throw new InteractionNotFoundError();
     return {
       redirectUrl: buildAuthorizationResponseUrl(request.redirectUri, this.config.issuer, {

@@ -2,6 +2,7 @@ import { AuthorizationCodeEntity } from './authorization-code.entity';
 import { AuthorizationRequestEntity } from './authorization-request.entity';
 import { ClientEntity } from './client.entity';
 import { ConsentEntity } from './consent.entity';
+import { FederationStateEntity } from './federation-state.entity';
 import { GrantEntity } from './grant.entity';
 import { RateLimitCounterEntity } from './rate-limit-counter.entity';
 import { RefreshTokenEntity } from './refresh-token.entity';
@@ -13,6 +14,7 @@ export {
   AuthorizationRequestEntity,
   ClientEntity,
   ConsentEntity,
+  FederationStateEntity,
   GrantEntity,
   RateLimitCounterEntity,
   RefreshTokenEntity,
@@ -31,4 +33,5 @@ export const MCP_AUTH_ENTITIES: readonly (new () => object)[] = [
   SigningKeyEntity,
   ConsentEntity,
   RateLimitCounterEntity,
+  FederationStateEntity,
 ];

@@ -3,12 +3,14 @@ import { McpAuthInitialSchema1763900000000 } from './1763900000000-initial-schem
 import { McpAuthAuthorizationRequestPrompt1796422273835 } from './1796422273835-authorization-request-prompt';
 import { McpAuthRateLimits1796422289850 } from './1796422289850-rate-limits';
 import { McpAuthClientMetadataDocuments1796600000000 } from './1796600000000-client-metadata-documents';
+import { McpAuthFederationStates1796600100000 } from './1796600100000-federation-states';
 
 export {
   McpAuthInitialSchema1763900000000,
   McpAuthAuthorizationRequestPrompt1796422273835,
   McpAuthRateLimits1796422289850,
   McpAuthClientMetadataDocuments1796600000000,
+  McpAuthFederationStates1796600100000,
 };
 
 /**
@@ -20,4 +22,5 @@ export const MCP_AUTH_MIGRATIONS: readonly (new () => MigrationInterface)[] = [
   McpAuthAuthorizationRequestPrompt1796422273835,
   McpAuthRateLimits1796422289850,
   McpAuthClientMetadataDocuments1796600000000,
+  McpAuthFederationStates1796600100000,
 ];

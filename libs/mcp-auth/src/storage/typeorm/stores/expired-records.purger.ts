@@ -39,6 +39,7 @@ export class ExpiredRecordsPurger {
     const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1000));
     const targets: PurgeTarget[] = [
       { table: 'mcp_auth_authorization_requests', condition: 'expires_at < now()' },
+      { table: 'mcp_auth_federation_states', condition: 'expires_at < now()' },
       {
         table: 'mcp_auth_authorization_codes',
         condition: `expires_at < now() - make_interval(secs => ${codeRetention})`,

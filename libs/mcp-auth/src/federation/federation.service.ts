@@ -1,0 +1,241 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { McpAuthConfig } from '../mcp-auth.config';
+import {
+  InteractionNotFoundError,
+  McpAuthorizationService,
+} from '../authorization-server/authorization/mcp-authorization.service';
+import {
+  type AuthorizationRequestStore,
+  InjectAuthorizationRequestStore,
+} from '../storage/authorization-request-store.interface';
+import {
+  type FederationStateStore,
+  InjectFederationStateStore,
+} from '../storage/federation-state-store.interface';
+import { hashSecret } from '../tokens/secret-hash';
+import type { FederatedIdentityDecision, UpstreamIdentity } from './federation-options';
+import {
+  UpstreamProvider,
+  UpstreamRefusedError,
+  UpstreamUnavailableError,
+} from './upstream-provider';
+
+/** How a callback ended, for the controller to answer. */
+export type FederationOutcome =
+  /** Signed in and authorized (or denied upstream): send the browser to the client. */
+  | { kind: 'redirect'; redirectUrl: string; rotatedBinding?: string }
+  /** The host's identity hook refused the user: say why, then let them return to the client. */
+  | { kind: 'refused'; reason: string; returnUrl: string }
+  /** Nothing was issued; the page explains. */
+  | { kind: 'page'; status: number; title: string; message: string };
+
+/**
+ * Federation (issue-free summary): the browser, having approved our consent page, is sent to
+ * the upstream provider with a fresh `state`; the callback must come back to the same browser
+ * with that state, once. Then the provider's answer is checked by openid-client, the user is
+ * mapped (and may be refused by the host), signed in on the pending authorization, and the
+ * code is issued, consent having been given before the browser left (confused deputy: the
+ * provider remembering the user never yields a code by itself).
+ */
+@Injectable()
+export class FederationService {
+  private readonly logger = new Logger('McpAuthFederation');
+  private readonly providers: ReadonlyMap<string, UpstreamProvider>;
+
+  constructor(
+    private readonly config: McpAuthConfig,
+    private readonly authorization: McpAuthorizationService,
+    @InjectFederationStateStore() private readonly states: FederationStateStore,
+    @InjectAuthorizationRequestStore() private readonly requests: AuthorizationRequestStore,
+  ) {
+    this.providers = new Map(
+      config.federation.providers.map((options) => [
+        options.id,
+        new UpstreamProvider(options, this.callbackUrl(options.id)),
+      ]),
+    );
+  }
+
+  /** The providers the sign-in page offers, in configuration order. */
+  get offered(): readonly { id: string; name: string }[] {
+    return [...this.providers.values()].map(({ id, name }) => ({ id, name }));
+  }
+
+  /** The URL to register at the provider. */
+  callbackUrl(providerId: string): string {
+    return `${this.config.endpoints.federation}/${providerId}/callback`;
+  }
+
+  has(providerId: string): boolean {
+    return this.providers.has(providerId);
+  }
+
+  /**
+   * Sends an approved interaction upstream: records the state (bound to this browser, expiring
+   * with the interaction) and returns the provider's authorization URL.
+   * @throws UpstreamUnavailableError when the provider cannot be discovered
+   */
+  async start(
+    providerId: string,
+    interactionIdHash: string,
+    browserBindingHash: string,
+    interactionExpiresAt: Date,
+  ): Promise<URL> {
+    const provider = this.providers.get(providerId);
+    if (!provider) throw new Error(`unknown provider ${providerId}`);
+    const upstream = await provider.authorization();
+    await this.states.create({
+      stateHash: hashSecret(upstream.state),
+      interactionIdHash,
+      provider: providerId,
+      nonce: upstream.nonce,
+      codeVerifier: upstream.codeVerifier,
+      browserBindingHash,
+      expiresAt: interactionExpiresAt,
+    });
+    return upstream.url;
+  }
+
+  /**
+   * Handles the provider's callback at `currentUrl`, for the browser holding `binding`.
+   * Refusals change nothing but the consumed state.
+   */
+  async finish(
+    providerId: string,
+    currentUrl: URL,
+    browserBindingHash: string | undefined,
+    newBindingHash: string,
+  ): Promise<FederationOutcome> {
+    const provider = this.providers.get(providerId);
+    if (!provider) return page(404, 'Not found', 'There is no such sign-in provider.');
+    const state = currentUrl.searchParams.getAll('state');
+    if (state.length !== 1 || !/^[\x21-\x7e]{1,512}$/.test(state[0])) {
+      return page(400, 'Sign-in failed', 'The answer of the sign-in provider is incomplete.');
+    }
+    const stateHash = hashSecret(state[0]);
+    const record = browserBindingHash
+      ? await this.states.consume(stateHash, browserBindingHash)
+      : null;
+    if (!record) {
+      return (await this.states.exists(stateHash))
+        ? page(403, 'Request refused', ANOTHER_BROWSER)
+        : page(400, 'This sign-in has expired', EXPIRED);
+    }
+    if (record.provider !== providerId) {
+      // A state minted for one provider came back from another: a mix-up, never accepted.
+      return page(400, 'Sign-in failed', 'The answer came from another sign-in provider.');
+    }
+    if (!(await this.requests.findActive(record.interactionIdHash))) {
+      return page(400, 'This sign-in has expired', EXPIRED);
+    }
+
+    let identity: UpstreamIdentity;
+    try {
+      ({ identity } = await provider.signIn(currentUrl, {
+        state: state[0],
+        nonce: record.nonce,
+        codeVerifier: record.codeVerifier,
+      }));
+    } catch (error) {
+      return this.upstreamFailure(provider, record.interactionIdHash, error);
+    }
+
+    const decision = await this.decide(identity);
+    if (decision.action === 'refuse') {
+      const denied = await this.deny(record.interactionIdHash, decision.reason);
+      return denied
+        ? { kind: 'refused', reason: decision.reason, returnUrl: denied }
+        : page(400, 'This sign-in has expired', EXPIRED);
+    }
+    const subject = decision.subject ?? identity.subject;
+    const signedIn = await this.requests.recordSignIn(
+      record.interactionIdHash,
+      { subject, displayName: decision.displayName ?? identity.displayName },
+      { current: browserBindingHash as string, next: newBindingHash },
+    );
+    if (!signedIn) return page(400, 'This sign-in has expired', EXPIRED);
+    try {
+      // Consent was given on our page before the browser left for the provider.
+      const { redirectUrl } = await this.authorization.completeAuthorizationByHash(
+        record.interactionIdHash,
+        { subject },
+      );
+      return { kind: 'redirect', redirectUrl, rotatedBinding: newBindingHash };
+    } catch (error) {
+      if (error instanceof InteractionNotFoundError) {
+        return page(400, 'This sign-in has expired', EXPIRED);
+      }
+      throw error;
+    }
+  }
+
+  private async upstreamFailure(
+    provider: UpstreamProvider,
+    interactionIdHash: string,
+    error: unknown,
+  ): Promise<FederationOutcome> {
+    if (error instanceof UpstreamUnavailableError) {
+      this.logger.warn(`${provider.id}: ${error.message}`);
+      return page(
+        503,
+        'Sign-in unavailable',
+        `${provider.name} did not answer. Try again in a moment.`,
+      );
+    }
+    if (error instanceof UpstreamRefusedError && error.error === 'access_denied') {
+      // The user said no upstream: the client hears access_denied, with its state and iss.
+      const redirectUrl = await this.deny(
+        interactionIdHash,
+        `The sign-in at ${provider.name} was cancelled.`,
+      );
+      return redirectUrl
+        ? { kind: 'redirect', redirectUrl }
+        : page(400, 'This sign-in has expired', EXPIRED);
+    }
+    if (error instanceof UpstreamRefusedError) {
+      this.logger.warn(`${provider.id}: sign-in refused: ${error.message}`);
+      return page(
+        400,
+        'Sign-in failed',
+        `The answer of ${provider.name} could not be verified. Start again from the application.`,
+      );
+    }
+    throw error;
+  }
+
+  private async decide(identity: UpstreamIdentity): Promise<FederatedIdentityDecision> {
+    const hook = this.config.federation.identity;
+    if (!hook) return { action: 'accept' };
+    const decision = await hook(identity);
+    if (decision?.action === 'refuse') {
+      return { action: 'refuse', reason: decision.reason || 'Your account may not sign in here.' };
+    }
+    if (decision?.action !== 'accept') {
+      throw new Error('mcp-auth: federation.identity must answer accept or refuse');
+    }
+    return decision;
+  }
+
+  /** Ends the interaction with access_denied; the client redirect, or null when it is gone. */
+  private async deny(interactionIdHash: string, description: string): Promise<string | null> {
+    try {
+      const { redirectUrl } = await this.authorization.denyAuthorizationByHash(interactionIdHash, {
+        error: 'access_denied',
+        description,
+      });
+      return redirectUrl;
+    } catch (error) {
+      if (error instanceof InteractionNotFoundError) return null;
+      throw error;
+    }
+  }
+}
+
+const ANOTHER_BROWSER =
+  'This sign-in was started in another browser. Start again from the application.';
+const EXPIRED =
+  'The sign-in is unknown, expired or already finished. Start again from the application.';
+
+function page(status: number, title: string, message: string): FederationOutcome {
+  return { kind: 'page', status, title, message };
+}
