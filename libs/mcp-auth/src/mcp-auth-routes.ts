@@ -21,7 +21,12 @@ import {
   REVOCATION_OPERATIONS,
   TOKEN_OPERATIONS,
 } from './http/openapi-operations';
-import { AUTHORIZE_OPERATIONS, INTERACTION_OPERATIONS } from './http/openapi-page-operations';
+import {
+  AUTHORIZE_OPERATIONS,
+  FEDERATION_OPERATIONS,
+  INTERACTION_OPERATIONS,
+} from './http/openapi-page-operations';
+import { FederationController } from './federation/federation.controller';
 import { McpAuthConfig } from './mcp-auth.config';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter';
 import { Public } from './resource-server/decorators/public.decorator';
@@ -100,6 +105,7 @@ const OPENAPI_OPERATIONS = new Map<Type<unknown>, OpenApiOperations>([
   [ClientRegistrationController, CLIENT_REGISTRATION_OPERATIONS],
   [AuthorizeController, AUTHORIZE_OPERATIONS],
   [InteractionController, INTERACTION_OPERATIONS],
+  [FederationController, FEDERATION_OPERATIONS],
   [TokenController, TOKEN_OPERATIONS],
   [RevocationController, REVOCATION_OPERATIONS],
   [IntrospectionController, INTROSPECTION_OPERATIONS],

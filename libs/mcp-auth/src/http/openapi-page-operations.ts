@@ -78,3 +78,35 @@ export const INTERACTION_OPERATIONS: OpenApiOperations = {
     },
   },
 };
+
+const PROVIDER = { provider: 'The id of an upstream identity provider (`federation.providers`).' };
+
+/** Federation: the browser's trip to an upstream identity provider and back. */
+export const FEDERATION_OPERATIONS: OpenApiOperations = {
+  federate: {
+    summary: 'Approve and sign in upstream (form post of the sign-in page)',
+    pathParameters: { ...INTERACTION_ID, ...PROVIDER },
+    body: {
+      mediaTypes: FORM,
+      schema: { type: 'object', required: ['csrf'], properties: { csrf: CSRF } },
+    },
+    produces: HTML,
+    responses: {
+      303: { description: 'To the provider, with state, nonce and a PKCE challenge.' },
+      404: { description: 'No such provider.' },
+      503: { description: 'The provider could not be discovered.' },
+    },
+  },
+  callback: {
+    summary: 'Upstream identity provider callback (browser)',
+    description: 'Query parameters: code, state, iss, or error.',
+    pathParameters: PROVIDER,
+    produces: HTML,
+    responses: {
+      303: { description: 'Back to the client with a code, or with access_denied.' },
+      400: { description: 'An error page: unknown, expired, replayed or unverifiable answer.' },
+      403: { description: 'Another browser, or the account was refused.' },
+      503: { description: 'The provider did not answer in time.' },
+    },
+  },
+};
