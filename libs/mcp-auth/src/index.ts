@@ -26,6 +26,12 @@ export {
 
 // Federation: sign-in at an upstream identity provider
 export { githubProvider, type GitHubProviderOptions } from './federation/github.provider';
+export {
+  UpstreamTokens,
+  UpstreamTokenUnavailableError,
+  type GrantReference,
+  type UpstreamAccessToken,
+} from './federation/upstream-tokens.service';
 
 // Services a host calls: mint tokens, rotate keys
 export {
@@ -44,6 +50,7 @@ export * from './storage/authorization-request-store.interface';
 export * from './storage/client-store.interface';
 export * from './storage/consent-store.interface';
 export * from './storage/federation-state-store.interface';
+export * from './storage/upstream-token-store.interface';
 export * from './storage/grant-store.interface';
 export * from './storage/signing-key-store.interface';
 export { MCP_AUTH_ENTITIES } from './storage/typeorm/entities';

@@ -35,6 +35,8 @@ import {
 } from './authorization-server/registration';
 import { FederationController } from './federation/federation.controller';
 import { FederationService } from './federation/federation.service';
+import { UpstreamProviders } from './federation/upstream-providers';
+import { UpstreamTokens } from './federation/upstream-tokens.service';
 import { localVerificationProviders } from './mcp-auth-resource-server';
 import { RevocationList } from './resource-server/revocation/revocation-list';
 import { LocalIssuerTokenVerifier } from './resource-server/verifiers/local-issuer-token.verifier';
@@ -64,6 +66,7 @@ import { AuthorizationRequestStore } from './storage/authorization-request-store
 import { ClientStore } from './storage/client-store.interface';
 import { ConsentStore } from './storage/consent-store.interface';
 import { FederationStateStore } from './storage/federation-state-store.interface';
+import { UpstreamTokenStore } from './storage/upstream-token-store.interface';
 import { GrantStore } from './storage/grant-store.interface';
 import { SigningKeyStore } from './storage/signing-key-store.interface';
 import { AccessTokenIssuer } from './tokens/access-token.issuer';
@@ -120,6 +123,8 @@ const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [
   TokenIntrospectionService,
   ClientRegistrationService,
   StaticClientsLoader,
+  UpstreamProviders,
+  UpstreamTokens,
   FederationService,
 ];
 
@@ -152,6 +157,8 @@ export class McpAuthCoreModule extends ConfigurableModuleClass {
       SigningKeyStore,
       ConsentStore,
       FederationStateStore,
+      UpstreamTokenStore,
+      UpstreamTokens,
       SigningKeyService,
       AccessTokenIssuer,
       AccessTokenValidator,

@@ -148,6 +148,7 @@ export class McpAuthConfig {
     this.federation = {
       providers: [...(options.federation?.providers ?? [])],
       identity: options.federation?.identity,
+      tokenEncryptionKeys: [...(options.federation?.tokenEncryptionKeys ?? [])],
     };
     this.introspectionClients = new Set(options.introspection?.allowedClients ?? []);
     this.secureCookies = options.issuer.startsWith('https:');

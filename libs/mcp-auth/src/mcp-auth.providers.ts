@@ -10,6 +10,7 @@ import { AuthorizationRequestStore } from './storage/authorization-request-store
 import { ClientStore } from './storage/client-store.interface';
 import { ConsentStore } from './storage/consent-store.interface';
 import { FederationStateStore } from './storage/federation-state-store.interface';
+import { UpstreamTokenStore } from './storage/upstream-token-store.interface';
 import { GrantStore } from './storage/grant-store.interface';
 import { SigningKeyStore } from './storage/signing-key-store.interface';
 import {
@@ -20,6 +21,7 @@ import {
   TypeOrmFederationStateStore,
   TypeOrmGrantStore,
   TypeOrmSigningKeyStore,
+  TypeOrmUpstreamTokenStore,
 } from './storage/typeorm/stores';
 import { AccessTokenIssuer } from './tokens/access-token.issuer';
 import { AccessTokenValidator } from './tokens/access-token.validator';
@@ -53,6 +55,7 @@ const DEFAULT_STORES: [symbol, StoreClass][] = [
   [SigningKeyStore, TypeOrmSigningKeyStore],
   [ConsentStore, TypeOrmConsentStore],
   [FederationStateStore, TypeOrmFederationStateStore],
+  [UpstreamTokenStore, TypeOrmUpstreamTokenStore],
 ];
 
 /** Postgres stores scoped to this instance's issuer; `extraProviders` may replace any of them. */

@@ -57,6 +57,12 @@ interface UpstreamProviderBase {
   allowInsecureHttp?: boolean;
   /** Time limit of each request to the provider, ms. Default 10 000. */
   timeoutMs?: number;
+  /**
+   * Keep the provider's access and refresh tokens, encrypted, per grant, so that tools can
+   * call the provider's API for the user through `UpstreamTokens`. Never sent to MCP clients.
+   * Needs `federation.tokenEncryptionKeys`. Default false.
+   */
+  keepTokens?: boolean;
 }
 
 /** An OpenID Connect provider, found by discovery from its issuer URL. */
@@ -82,6 +88,11 @@ export interface OAuth2UpstreamProviderOptions extends UpstreamProviderBase {
   issuer?: string;
   /** Whether the provider supports PKCE (S256). Default true. */
   pkce?: boolean;
+  /**
+   * Token endpoint error codes that mean the refresh token is dead, like RFC 6749's
+   * `invalid_grant` (GitHub: `bad_refresh_token`): our grant is then revoked.
+   */
+  invalidGrantErrors?: string[];
   /** Reads the user from the user endpoint's JSON. */
   profile: (user: Readonly<Record<string, unknown>>) => {
     subject: string;
@@ -97,6 +108,12 @@ export interface FederationOptions {
   providers: UpstreamProviderOptions[];
   /** Maps, enriches or refuses each federated user. Default: accept with the default subject. */
   identity?: FederatedIdentityHook;
+  /**
+   * Secrets (32+ characters of random data each) the kept upstream tokens are encrypted with
+   * (AES-256-GCM). The first encrypts; every one decrypts, so a new key goes first and an old
+   * one stays listed until the tokens it sealed are refreshed or gone.
+   */
+  tokenEncryptionKeys?: string[];
 }
 
 const PROVIDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -110,6 +127,16 @@ export function validateFederationOptions(options: FederationOptions | undefined
   const problems: string[] = [];
   if (options.identity !== undefined && typeof options.identity !== 'function') {
     problems.push('federation.identity must be a function');
+  }
+  const keys = options.tokenEncryptionKeys;
+  if (keys !== undefined) {
+    if (!Array.isArray(keys) || keys.length === 0) {
+      problems.push('federation.tokenEncryptionKeys must list at least one secret');
+    } else if (keys.some((key) => typeof key !== 'string' || key.length < 32)) {
+      problems.push(
+        'federation.tokenEncryptionKeys: each secret must be at least 32 characters of random data',
+      );
+    }
   }
   const ids = new Set<string>();
   for (const [index, provider] of options.providers.entries()) {
@@ -146,6 +173,9 @@ export function validateFederationOptions(options: FederationOptions | undefined
     for (const [name, value] of urls) {
       const problem = urlProblem(value, provider.allowInsecureHttp === true);
       if (problem) problems.push(`${where}.${name} ${problem}`);
+    }
+    if (provider.keepTokens && !keys?.length) {
+      problems.push(`${where}.keepTokens needs federation.tokenEncryptionKeys to encrypt them`);
     }
     if (
       provider.timeoutMs !== undefined &&

@@ -15,10 +15,13 @@ import {
 import { hashSecret } from '../tokens/secret-hash';
 import type { FederatedIdentityDecision, UpstreamIdentity } from './federation-options';
 import {
-  UpstreamProvider,
+  type UpstreamProvider,
   UpstreamRefusedError,
+  type UpstreamTokenSet,
   UpstreamUnavailableError,
 } from './upstream-provider';
+import { UpstreamProviders } from './upstream-providers';
+import { UpstreamTokens } from './upstream-tokens.service';
 
 /** How a callback ended, for the controller to answer. */
 export type FederationOutcome =
@@ -30,7 +33,7 @@ export type FederationOutcome =
   | { kind: 'page'; status: number; title: string; message: string };
 
 /**
- * Federation (issue-free summary): the browser, having approved our consent page, is sent to
+ * Federation: the browser, having approved our consent page, is sent to
  * the upstream provider with a fresh `state`; the callback must come back to the same browser
  * with that state, once. Then the provider's answer is checked by openid-client, the user is
  * mapped (and may be refused by the host), signed in on the pending authorization, and the
@@ -40,34 +43,22 @@ export type FederationOutcome =
 @Injectable()
 export class FederationService {
   private readonly logger = new Logger('McpAuthFederation');
-  private readonly providers: ReadonlyMap<string, UpstreamProvider>;
-
   constructor(
     private readonly config: McpAuthConfig,
     private readonly authorization: McpAuthorizationService,
+    private readonly providers: UpstreamProviders,
+    private readonly upstreamTokens: UpstreamTokens,
     @InjectFederationStateStore() private readonly states: FederationStateStore,
     @InjectAuthorizationRequestStore() private readonly requests: AuthorizationRequestStore,
-  ) {
-    this.providers = new Map(
-      config.federation.providers.map((options) => [
-        options.id,
-        new UpstreamProvider(options, this.callbackUrl(options.id)),
-      ]),
-    );
-  }
-
-  /** The providers the sign-in page offers, in configuration order. */
-  get offered(): readonly { id: string; name: string }[] {
-    return [...this.providers.values()].map(({ id, name }) => ({ id, name }));
-  }
+  ) {}
 
   /** The URL to register at the provider. */
   callbackUrl(providerId: string): string {
-    return `${this.config.endpoints.federation}/${providerId}/callback`;
+    return this.providers.callbackUrl(providerId);
   }
 
   has(providerId: string): boolean {
-    return this.providers.has(providerId);
+    return this.providers.get(providerId) !== undefined;
   }
 
   /**
@@ -130,8 +121,9 @@ export class FederationService {
     }
 
     let identity: UpstreamIdentity;
+    let tokens: UpstreamTokenSet;
     try {
-      ({ identity } = await provider.signIn(currentUrl, {
+      ({ identity, tokens } = await provider.signIn(currentUrl, {
         state: state[0],
         nonce: record.nonce,
         codeVerifier: record.codeVerifier,
@@ -156,10 +148,14 @@ export class FederationService {
     if (!signedIn) return page(400, 'This sign-in has expired', EXPIRED);
     try {
       // Consent was given on our page before the browser left for the provider.
-      const { redirectUrl } = await this.authorization.completeAuthorizationByHash(
+      const { redirectUrl, grantId } = await this.authorization.completeAuthorizationByHash(
         record.interactionIdHash,
         { subject },
       );
+      if (provider.options.keepTokens && grantId) {
+        // Server side only: tools reach them through UpstreamTokens, clients never do.
+        await this.upstreamTokens.keep(grantId, provider.id, tokens);
+      }
       return { kind: 'redirect', redirectUrl, rotatedBinding: newBindingHash };
     } catch (error) {
       if (error instanceof InteractionNotFoundError) {

@@ -36,6 +36,8 @@ export function githubProvider(options: GitHubProviderOptions): OAuth2UpstreamPr
     tokenEndpoint: `${web}/login/oauth/access_token`,
     userEndpoint: `${api}/user`,
     pkce: true,
+    // GitHub's answer to an expired, used or revoked refresh token.
+    invalidGrantErrors: ['bad_refresh_token'],
     allowInsecureHttp: options.allowInsecureHttp,
     profile: (user) => {
       const id = user.id;

@@ -173,6 +173,18 @@ export class UpstreamProvider {
     }
   }
 
+  /** RFC 7009 revocation at the provider, when it has a revocation endpoint; else nothing. */
+  async revoke(token: string): Promise<void> {
+    const client = await openIdClient();
+    const config = await this.config();
+    if (!config.serverMetadata().revocation_endpoint) return;
+    try {
+      await client.tokenRevocation(config, token);
+    } catch (error) {
+      throw this.translate(client, error, 'revocation');
+    }
+  }
+
   private async oidcIdentity(
     client: typeof OpenId,
     config: OpenId.Configuration,
@@ -275,8 +287,12 @@ export class UpstreamProvider {
     const options = this.options;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     // Every request to the provider has a deadline: a slow provider is an error, not a hang.
-    const fetchWithDeadline: OpenId.CustomFetch = (url, init) =>
-      fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    const fetchWithDeadline: OpenId.CustomFetch = async (url, init) => {
+      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      return options.type === 'oauth2' && url === new URL(options.tokenEndpoint).href
+        ? errorStatusFor(response)
+        : response;
+    };
     const auth = options.clientSecret
       ? options.type === 'oidc'
         ? client.ClientSecretBasic(options.clientSecret)
@@ -329,13 +345,14 @@ export class UpstreamProvider {
       });
     }
     if (error instanceof client.ResponseBodyError) {
-      return new UpstreamRefusedError(
-        error.error,
-        `${this.name} refused the ${step}: ${error.error}.`,
-        {
-          cause: error,
-        },
-      );
+      // Providers name a dead refresh token their own way (GitHub: bad_refresh_token).
+      const code =
+        this.options.type === 'oauth2' && this.options.invalidGrantErrors?.includes(error.error)
+          ? 'invalid_grant'
+          : error.error;
+      return new UpstreamRefusedError(code, `${this.name} refused the ${step}: ${error.error}.`, {
+        cause: error,
+      });
     }
     if (isNetworkError(error)) {
       return new UpstreamUnavailableError(`${this.name} did not answer the ${step} in time.`, {
@@ -346,6 +363,31 @@ export class UpstreamProvider {
       cause: error,
     });
   }
+}
+
+/**
+ * Some OAuth 2 providers (GitHub) answer token errors with HTTP 200 and an `error` member;
+ * RFC 6749 §5.2 says 400. Restated as 400, they reach openid-client as the OAuth errors they
+ * are instead of as a malformed success.
+ */
+async function errorStatusFor(response: Response): Promise<Response> {
+  if (response.status !== 200) return response;
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const isError =
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as { error?: unknown }).error === 'string';
+  return new Response(text, {
+    status: isError ? 400 : 200,
+    statusText: isError ? 'Bad Request' : response.statusText,
+    headers: response.headers,
+  });
 }
 
 /** fetch failures and deadlines, as opposed to answers that failed a check. */

@@ -34,7 +34,9 @@ export type GrantRevocationReason =
   | 'refresh_token_reuse'
   | 'revoked_by_client'
   | 'revoked_by_owner'
-  | 'client_deleted';
+  | 'client_deleted'
+  /** The upstream identity provider refused the refresh of its tokens (federation). */
+  | 'upstream_revoked';
 
 export interface RefreshTokenRecord {
   /** SHA-256 of the token; the token itself is never stored. */

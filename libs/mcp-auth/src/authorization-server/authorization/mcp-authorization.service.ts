@@ -222,7 +222,7 @@ export class McpAuthorizationService {
   async completeAuthorizationByHash(
     interactionIdHash: string,
     result: AuthorizationResult,
-  ): Promise<{ redirectUrl: string }> {
+  ): Promise<{ redirectUrl: string; grantId?: string }> {
     if (!result.subject) throw new Error('completeAuthorization needs the subject');
     const request = await this.requests.consume(interactionIdHash);
     if (!request) throw new InteractionNotFoundError();
@@ -277,6 +277,7 @@ export class McpAuthorizationService {
         code,
         state: request.state,
       }),
+      grantId: grant.id,
     };
   }
 

@@ -8,6 +8,7 @@ import { RateLimitCounterEntity } from './rate-limit-counter.entity';
 import { RefreshTokenEntity } from './refresh-token.entity';
 import { RevokedAccessTokenEntity } from './revoked-access-token.entity';
 import { SigningKeyEntity } from './signing-key.entity';
+import { UpstreamTokenEntity } from './upstream-token.entity';
 
 export {
   AuthorizationCodeEntity,
@@ -20,6 +21,7 @@ export {
   RefreshTokenEntity,
   RevokedAccessTokenEntity,
   SigningKeyEntity,
+  UpstreamTokenEntity,
 };
 
 /** Every entity of the module: add these to the host DataSource (or use autoLoadEntities). */
@@ -34,4 +36,5 @@ export const MCP_AUTH_ENTITIES: readonly (new () => object)[] = [
   ConsentEntity,
   RateLimitCounterEntity,
   FederationStateEntity,
+  UpstreamTokenEntity,
 ];

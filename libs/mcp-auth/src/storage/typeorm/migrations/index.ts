@@ -4,6 +4,7 @@ import { McpAuthAuthorizationRequestPrompt1796422273835 } from './1796422273835-
 import { McpAuthRateLimits1796422289850 } from './1796422289850-rate-limits';
 import { McpAuthClientMetadataDocuments1796600000000 } from './1796600000000-client-metadata-documents';
 import { McpAuthFederationStates1796600100000 } from './1796600100000-federation-states';
+import { McpAuthUpstreamTokens1796600200000 } from './1796600200000-upstream-tokens';
 
 export {
   McpAuthInitialSchema1763900000000,
@@ -11,6 +12,7 @@ export {
   McpAuthRateLimits1796422289850,
   McpAuthClientMetadataDocuments1796600000000,
   McpAuthFederationStates1796600100000,
+  McpAuthUpstreamTokens1796600200000,
 };
 
 /**
@@ -23,4 +25,5 @@ export const MCP_AUTH_MIGRATIONS: readonly (new () => MigrationInterface)[] = [
   McpAuthRateLimits1796422289850,
   McpAuthClientMetadataDocuments1796600000000,
   McpAuthFederationStates1796600100000,
+  McpAuthUpstreamTokens1796600200000,
 ];

@@ -21,11 +21,13 @@ describe.each(DATABASE_TARGETS)('migrations ($name)', (target) => {
         'mcp_auth_authorization_requests',
         'mcp_auth_clients',
         'mcp_auth_consents',
+        'mcp_auth_federation_states',
         'mcp_auth_grants',
         'mcp_auth_rate_limits',
         'mcp_auth_refresh_tokens',
         'mcp_auth_revoked_access_tokens',
         'mcp_auth_signing_keys',
+        'mcp_auth_upstream_tokens',
       ]);
       // Counters skip the WAL (see the migration); the entities cannot say so.
       const unlogged: { relname: string }[] = await db.dataSource.query(

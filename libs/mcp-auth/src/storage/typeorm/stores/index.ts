@@ -7,3 +7,4 @@ export * from './typeorm-federation-state.store';
 export * from './typeorm-grant.store';
 export * from './typeorm-signing-key.store';
 export * from './typeorm-throttler.storage';
+export * from './typeorm-upstream-token.store';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { isUuid } from './uuid';
 import { queryRows, type SqlOptions, type SqlRunner, sqlRunner } from './query-rows';
 import type {
   GrantRecord,
@@ -260,13 +261,6 @@ export class TypeOrmGrantStore implements GrantStore {
     );
     return rows.map((row) => ({ kind: row.kind, id: row.id, revokedAt: row.revoked_at }));
   }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Hostile ids must not reach a `uuid` cast, which would raise instead of matching nothing. */
-function isUuid(value: string): boolean {
-  return UUID.test(value);
 }
 
 function toGrant(row: GrantRow): GrantRecord {
