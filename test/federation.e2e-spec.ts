@@ -69,7 +69,7 @@ describe('federation with an OpenID Connect provider', () => {
     await idp?.close();
   });
 
-  function authorizeUrl(): string {
+  function authorizeUrl(extra: Record<string, string> = {}): string {
     const url = new URL(`${t.url}/authorize`);
     url.search = new URLSearchParams({
       response_type: 'code',
@@ -79,6 +79,7 @@ describe('federation with an OpenID Connect provider', () => {
       code_challenge_method: 'S256',
       state: 'client-state',
       scope: 'mcp:tools',
+      ...extra,
     }).toString();
     return url.toString();
   }
@@ -191,5 +192,40 @@ describe('federation with an OpenID Connect provider', () => {
     const claims = decodeJwt(body.access_token);
     expect(claims.sub).toBe(`oidc|${ALICE_SUB}`);
     expect(claims.iss).toBe(t.url);
+  });
+
+  it('a provider that remembers the user never skips our consent page (confused deputy, AS-17)', async () => {
+    const browser = new FederationBrowser(CALLBACK);
+    const signIn = (await browser.go(authorizeUrl())).page!;
+    const federate = formTo(signIn, '/federate/oidc');
+    const login = formTo((await browser.go(federate.action, federate.fields)).page!, '/login');
+    let step = await browser.go(login.action, {
+      ...login.fields,
+      username: 'alice',
+      password: 'alice-password',
+    });
+    if (!step.stopped) step = await browser.go(formTo(step.page, '/confirm').action, {});
+    expect(step.stopped?.searchParams.get('code')).toBeTruthy();
+
+    // Same browser, the provider's session alive: our consent page comes first all the same.
+    const again = await browser.go(authorizeUrl());
+    expect(again.page?.status).toBe(200);
+    expect(again.page?.html).toContain('Approve and continue with Dev IdP');
+    // Approving goes through the provider without signing in again (this provider is told
+    // prompt=consent for offline_access, so it shows its own consent), back with a code.
+    const federateAgain = formTo(again.page!, '/federate/oidc');
+    let back = await browser.go(federateAgain.action, federateAgain.fields);
+    expect(back.page?.html ?? '').not.toContain('name="password"');
+    if (!back.stopped) back = await browser.go(formTo(back.page, '/confirm').action, {});
+    expect(back.stopped?.searchParams.get('code')).toBeTruthy();
+  });
+
+  it('prompt=login from the client is passed on: the provider must sign the user in again', async () => {
+    const browser = new FederationBrowser(CALLBACK);
+    const signIn = (await browser.go(authorizeUrl({ prompt: 'login' }))).page!;
+    const federate = formTo(signIn, '/federate/oidc');
+    await browser.go(federate.action, federate.fields);
+    const upstream = browser.visited.find((url) => url.startsWith(`${idp.issuer}/auth`));
+    expect(new URL(upstream!).searchParams.get('prompt')).toBe('login');
   });
 });

@@ -52,7 +52,7 @@ export class FederationController {
         providerId,
         hashSecret(id),
         posted.binding.hash,
-        posted.interaction.expiresAt,
+        posted.interaction,
       );
       redirect(response, 303, url.href);
     } catch (error) {

@@ -70,11 +70,13 @@ export class FederationService {
     providerId: string,
     interactionIdHash: string,
     browserBindingHash: string,
-    interactionExpiresAt: Date,
+    interaction: { expiresAt: Date; prompt: readonly string[] },
   ): Promise<URL> {
     const provider = this.providers.get(providerId);
     if (!provider) throw new Error(`unknown provider ${providerId}`);
-    const upstream = await provider.authorization();
+    const upstream = await provider.authorization({
+      forceLogin: interaction.prompt.includes('login'),
+    });
     await this.states.create({
       stateHash: hashSecret(upstream.state),
       interactionIdHash,
@@ -82,7 +84,7 @@ export class FederationService {
       nonce: upstream.nonce,
       codeVerifier: upstream.codeVerifier,
       browserBindingHash,
-      expiresAt: interactionExpiresAt,
+      expiresAt: interaction.expiresAt,
     });
     return upstream.url;
   }

@@ -95,7 +95,7 @@ export class UpstreamProvider {
   }
 
   /** Builds the authorization request the browser is redirected to. */
-  async authorization(): Promise<UpstreamAuthorization> {
+  async authorization(options: { forceLogin?: boolean } = {}): Promise<UpstreamAuthorization> {
     const client = await openIdClient();
     const config = await this.config();
     const state = client.randomState();
@@ -108,6 +108,9 @@ export class UpstreamProvider {
       state,
     };
     if (nonce) parameters.nonce = nonce;
+    // The MCP client asked for a fresh sign-in (prompt=login): the provider must not reuse its
+    // session either (OIDC Core §3.1.2.1).
+    if (options.forceLogin && this.isOidc) parameters.prompt = 'login';
     if (codeVerifier) {
       parameters.code_challenge = await client.calculatePKCECodeChallenge(codeVerifier);
       parameters.code_challenge_method = 'S256';
