@@ -1,11 +1,6 @@
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
-import type {
-  ClientRecord,
-  ClientStore,
-  NewClient,
-  TokenEndpointAuthMethod,
-} from '../../storage/client-store.interface';
+import type { NewClient, TokenEndpointAuthMethod } from '../../storage/client-store.interface';
 import { hashSecret } from '../../tokens/secret-hash';
 import { ClientAuthenticator } from './client-authenticator.service';
 import { FormParameters } from './form-parameters';
@@ -14,40 +9,7 @@ const ISSUER = 'https://mcp.example.com';
 const SECRET = 'a-sufficiently-long-client-secret';
 
 import { ClientLookup, ClientMetadataDocuments } from '../client-metadata-document';
-/** In-memory {@link ClientStore} with the same contract as the database store. */
-class InMemoryClientStore implements ClientStore {
-  readonly clients = new Map<string, ClientRecord>();
-  lookups = 0;
-
-  async create(client: NewClient): Promise<ClientRecord> {
-    if (this.clients.has(client.clientId)) throw new Error('duplicate client_id');
-    return this.upsert(client);
-  }
-  async upsert(client: NewClient): Promise<ClientRecord> {
-    const record = {
-      ...client,
-      documentExpiresAt: client.documentExpiresAt ?? null,
-      createdAt: new Date(),
-    };
-    this.clients.set(client.clientId, record);
-    return record;
-  }
-  async findById(clientId: string): Promise<ClientRecord | null> {
-    this.lookups += 1;
-    return this.clients.get(clientId) ?? null;
-  }
-  async delete(clientId: string): Promise<boolean> {
-    return this.clients.delete(clientId);
-  }
-
-  async pruneStatic(keep: readonly string[]): Promise<string[]> {
-    const removed = [...this.clients.values()]
-      .filter((c) => c.source === 'static' && !keep.includes(c.clientId))
-      .map((c) => c.clientId);
-    for (const id of removed) this.clients.delete(id);
-    return removed;
-  }
-}
+import { InMemoryClientStore } from '../../../../../test/support/in-memory-client-store';
 
 function client(
   clientId: string,
@@ -207,13 +169,13 @@ describe('ClientAuthenticator (AS-20)', () => {
   it('RFC 6749 §2.3: refuses Basic plus client_secret in the body with invalid_request', async () => {
     const error = await failure(basic('basic-client', SECRET), { client_secret: SECRET });
     expect(error).toMatchObject({ error: 'invalid_request', status: 400 });
-    expect(store.lookups).toBe(0);
+    expect(store.lookups).toHaveLength(0);
   });
 
   it('refuses repeated credentials with invalid_request before any lookup', async () => {
     const error = await failure(undefined, { client_id: ['public-client', 'public-client'] });
     expect(error.error).toBe('invalid_request');
-    expect(store.lookups).toBe(0);
+    expect(store.lookups).toHaveLength(0);
   });
 
   it('never puts the presented secret in the error', async () => {

@@ -4,51 +4,13 @@ import {
   type MetadataDocumentServer,
 } from '../../../../../test/support/metadata-document-server';
 import { McpAuthConfig } from '../../mcp-auth.config';
-import type {
-  ClientRecord,
-  ClientSource,
-  ClientStore,
-  NewClient,
-} from '../../storage/client-store.interface';
+import type { ClientSource, NewClient } from '../../storage/client-store.interface';
 import { ClientLookup, isUrlShaped, MAX_CLIENT_ID_LENGTH } from './client-lookup';
 import { ClientMetadataDocumentError } from './client-metadata-document.error';
 import { ClientMetadataDocuments } from './client-metadata-documents.service';
+import { InMemoryClientStore } from '../../../../../test/support/in-memory-client-store';
 
 const CALLBACK = 'http://127.0.0.1:21001/callback';
-
-/** In-memory {@link ClientStore} that records which ids were looked up. */
-class InMemoryClientStore implements ClientStore {
-  readonly clients = new Map<string, ClientRecord>();
-  readonly lookups: string[] = [];
-
-  async create(client: NewClient): Promise<ClientRecord> {
-    if (this.clients.has(client.clientId)) throw new Error('duplicate client_id');
-    return this.upsert(client);
-  }
-  async upsert(client: NewClient): Promise<ClientRecord> {
-    const record = {
-      ...client,
-      documentExpiresAt: client.documentExpiresAt ?? null,
-      createdAt: new Date(),
-    };
-    this.clients.set(client.clientId, record);
-    return record;
-  }
-  async findById(clientId: string): Promise<ClientRecord | null> {
-    this.lookups.push(clientId);
-    return this.clients.get(clientId) ?? null;
-  }
-  async delete(clientId: string): Promise<boolean> {
-    return this.clients.delete(clientId);
-  }
-  async pruneStatic(keep: readonly string[]): Promise<string[]> {
-    const removed = [...this.clients.values()]
-      .filter((c) => c.source === 'static' && !keep.includes(c.clientId))
-      .map((c) => c.clientId);
-    for (const id of removed) this.clients.delete(id);
-    return removed;
-  }
-}
 
 function record(
   clientId: string,

@@ -5,50 +5,14 @@ import {
 } from '../../../../../test/support/metadata-document-server';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { OutboundFetchError } from '../../outbound/outbound-fetch.error';
-import type { ClientRecord, ClientStore, NewClient } from '../../storage/client-store.interface';
+import type { ClientRecord } from '../../storage/client-store.interface';
 import type { ClientMetadataDocumentOptions } from './client-metadata-document-options';
 import { ClientMetadataDocumentError } from './client-metadata-document.error';
 import { InvalidClientMetadataDocument } from './client-metadata-document.validator';
 import { ClientMetadataDocuments } from './client-metadata-documents.service';
+import { InMemoryClientStore } from '../../../../../test/support/in-memory-client-store';
 
 const CALLBACK = 'http://127.0.0.1:21001/callback';
-
-/** In-memory {@link ClientStore} with the same contract as the database store. */
-class InMemoryClientStore implements ClientStore {
-  readonly clients = new Map<string, ClientRecord>();
-  upserts = 0;
-
-  async create(client: NewClient): Promise<ClientRecord> {
-    if (this.clients.has(client.clientId)) throw new Error('duplicate client_id');
-    return this.put(client);
-  }
-  async upsert(client: NewClient): Promise<ClientRecord> {
-    this.upserts += 1;
-    return this.put(client);
-  }
-  async findById(clientId: string): Promise<ClientRecord | null> {
-    return this.clients.get(clientId) ?? null;
-  }
-  async delete(clientId: string): Promise<boolean> {
-    return this.clients.delete(clientId);
-  }
-  async pruneStatic(keep: readonly string[]): Promise<string[]> {
-    const removed = [...this.clients.values()]
-      .filter((c) => c.source === 'static' && !keep.includes(c.clientId))
-      .map((c) => c.clientId);
-    for (const id of removed) this.clients.delete(id);
-    return removed;
-  }
-  private put(client: NewClient): ClientRecord {
-    const record = {
-      ...client,
-      documentExpiresAt: client.documentExpiresAt ?? null,
-      createdAt: new Date(),
-    };
-    this.clients.set(client.clientId, record);
-    return record;
-  }
-}
 
 /** A cached copy of a document as the service stores it. */
 function cachedClient(clientId: string, overrides: Partial<ClientRecord> = {}): ClientRecord {
