@@ -134,21 +134,6 @@ describe('federation with an OpenID Connect provider', () => {
     expect(dump).not.toContain(second.accessToken);
   });
 
-  it('an upstream refresh refused with invalid_grant revokes our grant', async () => {
-    const { gid } = await signInAndGetToken();
-    const upstream = t.app.get(UpstreamTokens);
-    await upstream.getAccessToken(gid);
-    // The provider forgets every session (it keeps them in memory): restarted on its address.
-    const address = new URL(idp.issuer);
-    await idp.close();
-    idp = await startDevIdp(idpConfig(address.port, idp.issuer), () => undefined);
-    const error = await upstream.getAccessToken(gid).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UpstreamTokenUnavailableError);
-    expect((error as UpstreamTokenUnavailableError).reason).toBe('upstream_revoked');
-    const grant = await t.app.get<GrantStore>(GrantStore).findGrant(gid);
-    expect(grant?.revokedReason).toBe('upstream_revoked');
-  });
-
   it('consent first, sign-in upstream, then our code and our token with the upstream subject', async () => {
     const browser = new FederationBrowser(CALLBACK);
     const start = await browser.go(authorizeUrl());
@@ -227,5 +212,21 @@ describe('federation with an OpenID Connect provider', () => {
     await browser.go(federate.action, federate.fields);
     const upstream = browser.visited.find((url) => url.startsWith(`${idp.issuer}/auth`));
     expect(new URL(upstream!).searchParams.get('prompt')).toBe('login');
+  });
+
+  // Last: it restarts the provider, with new signing keys.
+  it('an upstream refresh refused with invalid_grant revokes our grant', async () => {
+    const { gid } = await signInAndGetToken();
+    const upstream = t.app.get(UpstreamTokens);
+    await upstream.getAccessToken(gid);
+    // The provider forgets every session (it keeps them in memory): restarted on its address.
+    const address = new URL(idp.issuer);
+    await idp.close();
+    idp = await startDevIdp(idpConfig(address.port, idp.issuer), () => undefined);
+    const error = await upstream.getAccessToken(gid).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamTokenUnavailableError);
+    expect((error as UpstreamTokenUnavailableError).reason).toBe('upstream_revoked');
+    const grant = await t.app.get<GrantStore>(GrantStore).findGrant(gid);
+    expect(grant?.revokedReason).toBe('upstream_revoked');
   });
 });

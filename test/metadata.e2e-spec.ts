@@ -24,6 +24,9 @@ describe('Authorization server metadata (RFC 8414) and JWKS', () => {
     await db?.close();
   });
 
+  /** RFC 7523 §2.2 client assertions: the algorithms clients may sign them with. */
+  const ALGS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'];
+
   describe('GET /.well-known/oauth-authorization-server', () => {
     it('AS-2/AS-5/AS-6/AS-7/AS-16: publishes every field, describing only what is built', async () => {
       const res = await request(t.url).get(METADATA_PATH).expect(200);
@@ -44,17 +47,23 @@ describe('Authorization server metadata (RFC 8414) and JWKS', () => {
         token_endpoint_auth_methods_supported: [
           'client_secret_basic',
           'client_secret_post',
+          'private_key_jwt',
           'none',
         ],
+        token_endpoint_auth_signing_alg_values_supported: ALGS,
         revocation_endpoint_auth_methods_supported: [
           'client_secret_basic',
           'client_secret_post',
+          'private_key_jwt',
           'none',
         ],
+        revocation_endpoint_auth_signing_alg_values_supported: ALGS,
         introspection_endpoint_auth_methods_supported: [
           'client_secret_basic',
           'client_secret_post',
+          'private_key_jwt',
         ],
+        introspection_endpoint_auth_signing_alg_values_supported: ALGS,
         authorization_response_iss_parameter_supported: true,
         // AS-18: prompt is honoured, not ignored.
         prompt_values_supported: ['none', 'login', 'consent'],

@@ -670,6 +670,8 @@ describe('Pre-registered clients (AS-12)', () => {
           grant_types: ['client_credentials'],
         },
       ]),
-    ).rejects.toThrow(/"m2m".*grant_types/);
+    ).rejects.toThrow(
+      /"m2m".*client_credentials and jwt-bearer grants need a client that authenticates/,
+    );
   });
 });

@@ -516,13 +516,21 @@ describe('POST /token', () => {
 
   describe('request validation (AS-24)', () => {
     it('answers unsupported_grant_type for other grant types', async () => {
-      for (const grantType of ['password', 'client_credentials', 'implicit', '__proto__']) {
+      for (const grantType of ['password', 'implicit', 'device_code', '__proto__']) {
         expectOAuthError(
           await postForm(t, '/token', { grant_type: grantType }, basic),
           400,
           'unsupported_grant_type',
         );
       }
+    });
+
+    it('answers unauthorized_client for a grant the client did not register (client_credentials)', async () => {
+      expectOAuthError(
+        await postForm(t, '/token', { grant_type: 'client_credentials' }, basic),
+        400,
+        'unauthorized_client',
+      );
     });
 
     it('answers invalid_request when grant_type is missing', async () => {

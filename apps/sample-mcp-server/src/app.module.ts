@@ -14,6 +14,7 @@ import {
 } from '@app/mcp-auth';
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG, SERVICE_NAME } from './config/app-config.constants';
+import { federationOptions } from './federation/upstream-providers';
 import { HealthController } from './health/health.controller';
 import { McpController } from './mcp/mcp.controller';
 import { DemoAuthenticator } from './users/demo-authenticator';
@@ -77,6 +78,11 @@ export class AppModule {
             // Client ID Metadata Documents, which MCP 2026-07-28 makes the only dynamic route.
             registration: { enabled: config.dynamicRegistration },
             clientMetadataDocuments: metadataDocumentOptions(config),
+            // UPSTREAM_OIDC_* and GITHUB_*: sign-in at an identity provider, beside the
+            // password; the upstream tokens are kept, sealed, for tools such as upstream_profile.
+            federation: federationOptions(config, (message) =>
+              new Logger('SampleMcpServer').warn(message),
+            ),
             migrationsRun: true,
             ...authOverrides,
           }),

@@ -20,6 +20,7 @@ export * from './authorization-server/authorization/resource-owner-authenticator
 export {
   InteractionNotFoundError,
   McpAuthorizationService,
+  type DenialReason,
   type AuthorizationResult,
   type PendingInteraction,
 } from './authorization-server/authorization/mcp-authorization.service';
@@ -32,6 +33,7 @@ export {
   type GrantReference,
   type UpstreamAccessToken,
 } from './federation/upstream-tokens.service';
+export type { UpstreamTokenSet } from './federation/upstream-provider';
 
 // Services a host calls: mint tokens, rotate keys
 export {
@@ -51,6 +53,7 @@ export * from './storage/client-store.interface';
 export * from './storage/consent-store.interface';
 export * from './storage/federation-state-store.interface';
 export * from './storage/upstream-token-store.interface';
+export * from './storage/used-jti-store.interface';
 export * from './storage/grant-store.interface';
 export * from './storage/signing-key-store.interface';
 export { MCP_AUTH_ENTITIES } from './storage/typeorm/entities';

@@ -9,6 +9,9 @@ import {
   McpAuthorizationService,
 } from './authorization-server/authorization';
 import { ClientAuthenticator } from './authorization-server/client-authentication';
+import { ClientAssertionVerifier } from './authorization-server/client-authentication/client-assertion.verifier';
+import { ClientKeySets } from './authorization-server/client-authentication/client-key-sets';
+import { TrustedIssuerKeys } from './authorization-server/enterprise/trusted-issuer-keys';
 import {
   ClientLookup,
   ClientMetadataDocuments,
@@ -20,6 +23,8 @@ import {
 import { RevocationController, TokenRevocationService } from './authorization-server/revocation';
 import {
   AuthorizationCodeGrant,
+  ClientCredentialsGrant,
+  JwtBearerGrant,
   RefreshTokenGrant,
   TokenController,
   TokenIssuanceService,
@@ -67,6 +72,7 @@ import { ClientStore } from './storage/client-store.interface';
 import { ConsentStore } from './storage/consent-store.interface';
 import { FederationStateStore } from './storage/federation-state-store.interface';
 import { UpstreamTokenStore } from './storage/upstream-token-store.interface';
+import { UsedJtiStore } from './storage/used-jti-store.interface';
 import { GrantStore } from './storage/grant-store.interface';
 import { SigningKeyStore } from './storage/signing-key-store.interface';
 import { AccessTokenIssuer } from './tokens/access-token.issuer';
@@ -115,10 +121,15 @@ const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [
   ClientLookup,
   AuthorizationRequestValidator,
   McpAuthorizationService,
+  ClientKeySets,
+  ClientAssertionVerifier,
   ClientAuthenticator,
   TokenIssuanceService,
   AuthorizationCodeGrant,
   RefreshTokenGrant,
+  ClientCredentialsGrant,
+  JwtBearerGrant,
+  TrustedIssuerKeys,
   TokenRevocationService,
   TokenIntrospectionService,
   ClientRegistrationService,
@@ -158,6 +169,7 @@ export class McpAuthCoreModule extends ConfigurableModuleClass {
       ConsentStore,
       FederationStateStore,
       UpstreamTokenStore,
+      UsedJtiStore,
       UpstreamTokens,
       SigningKeyService,
       AccessTokenIssuer,

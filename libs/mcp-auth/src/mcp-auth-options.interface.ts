@@ -3,6 +3,7 @@ import type { AuthorizationInteractionOptions } from './authorization-server/aut
 import type { ClientMetadataDocumentOptions } from './authorization-server/client-metadata-document/client-metadata-document-options';
 import type { IntrospectionOptions } from './authorization-server/introspection/introspection-options';
 import type { ClientRegistrationOptions } from './authorization-server/registration/registration-options';
+import type { EnterpriseAuthorizationOptions } from './authorization-server/enterprise/enterprise-options';
 import type { FederationOptions } from './federation/federation-options';
 import type { OpenApiOptions } from './http/openapi-options';
 import type { LifecycleOptions } from './lifecycle/lifecycle-options';
@@ -42,8 +43,15 @@ export type {
   OAuth2UpstreamProviderOptions,
   OidcUpstreamProviderOptions,
   UpstreamIdentity,
+  UpstreamProviderBase,
   UpstreamProviderOptions,
 } from './federation/federation-options';
+export type {
+  EnterpriseAuthorizationOptions,
+  IdentityAssertion,
+  IdentityAssertionDecision,
+  TrustedIdentityProvider,
+} from './authorization-server/enterprise/enterprise-options';
 export type { StorageOptions } from './storage/storage-options';
 export type { LifecycleOptions } from './lifecycle/lifecycle-options';
 export type { OpenApiOptions } from './http/openapi-options';
@@ -107,6 +115,12 @@ export interface McpAuthModuleOptions
    * shown before the browser is sent upstream. Needs the `openid-client` package.
    */
   federation?: FederationOptions;
+  /**
+   * Enterprise-managed authorization: ID-JAGs of these identity providers are redeemed at the
+   * token endpoint (JWT bearer grant) by clients registered for that grant. Advertised only
+   * when at least one provider is trusted.
+   */
+  enterprise?: EnterpriseAuthorizationOptions;
   /** Who may introspect tokens at `/introspect`. Default: nobody until listed. */
   introspection?: IntrospectionOptions;
   /** The resource server half: scope hierarchy, clock tolerance, deny-list polling. */

@@ -72,6 +72,7 @@ describe('McpAuthConfig', () => {
         revocation: 'https://mcp.example.com/revoke',
         introspection: 'https://mcp.example.com/introspect',
         interaction: 'https://mcp.example.com/interaction',
+        federation: 'https://mcp.example.com/federation',
         jwks: 'https://mcp.example.com/.well-known/jwks.json',
       });
     });
@@ -184,6 +185,7 @@ describe('McpAuthConfig', () => {
         revocation: 'https://mcp.example.com/oauth/revoke',
         introspection: 'https://mcp.example.com/oauth/introspect',
         interaction: 'https://mcp.example.com/oauth/interaction',
+        federation: 'https://mcp.example.com/oauth/federation',
         jwks: 'https://mcp.example.com/.well-known/jwks.json',
       });
     });

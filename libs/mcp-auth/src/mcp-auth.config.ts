@@ -10,6 +10,10 @@ import {
   resolveClientMetadataDocumentOptions,
   validateClientMetadataDocumentOptions,
 } from './authorization-server/client-metadata-document/client-metadata-document-options';
+import {
+  type EnterpriseAuthorizationOptions,
+  validateEnterpriseOptions,
+} from './authorization-server/enterprise/enterprise-options';
 import { type FederationOptions, validateFederationOptions } from './federation/federation-options';
 import { validateIntrospectionOptions } from './authorization-server/introspection/introspection-options';
 import {
@@ -94,6 +98,8 @@ export class McpAuthConfig {
   readonly clientMetadataDocuments: ResolvedClientMetadataDocumentOptions;
   /** Upstream identity providers of the sign-in page; none when federation is off. */
   readonly federation: Readonly<FederationOptions>;
+  /** Trusted enterprise identity providers (ID-JAG); none when the grant is off. */
+  readonly enterprise: Readonly<EnterpriseAuthorizationOptions>;
   /** Clients allowed to call `/introspect`. */
   readonly introspectionClients: ReadonlySet<string>;
   readonly endpoints: EndpointUrls;
@@ -150,6 +156,10 @@ export class McpAuthConfig {
       identity: options.federation?.identity,
       tokenEncryptionKeys: [...(options.federation?.tokenEncryptionKeys ?? [])],
     };
+    this.enterprise = {
+      trustedIdentityProviders: [...(options.enterprise?.trustedIdentityProviders ?? [])],
+      identity: options.enterprise?.identity,
+    };
     this.introspectionClients = new Set(options.introspection?.allowedClients ?? []);
     this.secureCookies = options.issuer.startsWith('https:');
     this.scopesSupported = Object.keys(options.scopes);
@@ -199,6 +209,7 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
     ...validateRateLimitOptions(options.rateLimit),
     ...validateClientMetadataDocumentOptions(options.clientMetadataDocuments),
     ...validateFederationOptions(options.federation),
+    ...validateEnterpriseOptions(options.enterprise),
     ...validateIntrospectionOptions(options.introspection),
     ...validateOpenApiOptions(options.openApi),
   ];

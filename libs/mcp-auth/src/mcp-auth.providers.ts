@@ -11,6 +11,7 @@ import { ClientStore } from './storage/client-store.interface';
 import { ConsentStore } from './storage/consent-store.interface';
 import { FederationStateStore } from './storage/federation-state-store.interface';
 import { UpstreamTokenStore } from './storage/upstream-token-store.interface';
+import { UsedJtiStore } from './storage/used-jti-store.interface';
 import { GrantStore } from './storage/grant-store.interface';
 import { SigningKeyStore } from './storage/signing-key-store.interface';
 import {
@@ -22,6 +23,7 @@ import {
   TypeOrmGrantStore,
   TypeOrmSigningKeyStore,
   TypeOrmUpstreamTokenStore,
+  TypeOrmUsedJtiStore,
 } from './storage/typeorm/stores';
 import { AccessTokenIssuer } from './tokens/access-token.issuer';
 import { AccessTokenValidator } from './tokens/access-token.validator';
@@ -56,6 +58,7 @@ const DEFAULT_STORES: [symbol, StoreClass][] = [
   [ConsentStore, TypeOrmConsentStore],
   [FederationStateStore, TypeOrmFederationStateStore],
   [UpstreamTokenStore, TypeOrmUpstreamTokenStore],
+  [UsedJtiStore, TypeOrmUsedJtiStore],
 ];
 
 /** Postgres stores scoped to this instance's issuer; `extraProviders` may replace any of them. */

@@ -15,6 +15,7 @@ describe('loadAppConfig', () => {
       dynamicRegistration: true,
       cimdAllowLoopbackHosts: [],
       cimdCaFile: undefined,
+      federation: { oidc: undefined, github: undefined, tokenKeys: [], keepTokens: false },
     });
   });
 
@@ -173,5 +174,153 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig({ MCP_AUTH_STATIC_CLIENTS: '{"client_id":"x"}' })).toThrow(
       /must be a JSON array/,
     );
+  });
+
+  describe('federation: UPSTREAM_OIDC_*, GITHUB_* and MCP_AUTH_UPSTREAM_TOKEN_KEYS', () => {
+    const OIDC = {
+      UPSTREAM_OIDC_ISSUER: 'https://login.example.com/tenant/v2.0',
+      UPSTREAM_OIDC_CLIENT_ID: 'mcp-server',
+      UPSTREAM_OIDC_CLIENT_SECRET: 'upstream-secret',
+    };
+    const PRODUCTION = {
+      NODE_ENV: 'production',
+      DEMO_PASSWORD: 'a password of my own',
+      MCP_AUTH_KEY_ENCRYPTION_SECRET: SECRET,
+    };
+    const KEY = 'u'.repeat(32);
+
+    it('an OpenID Connect provider by issuer URL, with the default scopes and name', () => {
+      expect(loadAppConfig(OIDC).federation).toEqual({
+        oidc: {
+          issuer: 'https://login.example.com/tenant/v2.0',
+          clientId: 'mcp-server',
+          clientSecret: 'upstream-secret',
+          scopes: ['openid', 'profile', 'email'],
+          name: 'Single sign-on',
+          allowInsecureHttp: false,
+        },
+        github: undefined,
+        tokenKeys: [],
+        // Outside production, under a key made at start (app.module warns).
+        keepTokens: true,
+      });
+    });
+
+    it('takes the issuer as written (trailing slash, path), scopes split on spaces or commas, a name, no secret (public client)', () => {
+      const { oidc } = loadAppConfig({
+        UPSTREAM_OIDC_ISSUER: 'https://tenant.auth0.com/',
+        UPSTREAM_OIDC_CLIENT_ID: 'mcp-server',
+        UPSTREAM_OIDC_SCOPES: ' openid, profile  groups openid ',
+        UPSTREAM_OIDC_NAME: 'Acme SSO',
+      }).federation;
+      expect(oidc).toEqual({
+        issuer: 'https://tenant.auth0.com/',
+        clientId: 'mcp-server',
+        clientSecret: undefined,
+        scopes: ['openid', 'profile', 'groups'],
+        name: 'Acme SSO',
+        allowInsecureHttp: false,
+      });
+    });
+
+    it('UPSTREAM_OIDC_CLIENT_ID is required with an issuer, and openid among the scopes', () => {
+      expect(() =>
+        loadAppConfig({
+          UPSTREAM_OIDC_ISSUER: 'https://login.example.com',
+          UPSTREAM_OIDC_SCOPES: 'profile email',
+        }),
+      ).toThrow(
+        /UPSTREAM_OIDC_CLIENT_ID is required with UPSTREAM_OIDC_ISSUER[^\n]*\n {2}- UPSTREAM_OIDC_SCOPES must include openid/,
+      );
+    });
+
+    it('refuses the other UPSTREAM_OIDC_* variables without an issuer, naming them', () => {
+      expect(() =>
+        loadAppConfig({ UPSTREAM_OIDC_CLIENT_ID: 'x', UPSTREAM_OIDC_CLIENT_SECRET: 'y' }),
+      ).toThrow(
+        /UPSTREAM_OIDC_CLIENT_ID, UPSTREAM_OIDC_CLIENT_SECRET are set without UPSTREAM_OIDC_ISSUER/,
+      );
+      expect(() => loadAppConfig({ UPSTREAM_OIDC_CLIENT_SECRET: 'hunter2hunter2' })).not.toThrow(
+        /hunter2/,
+      );
+    });
+
+    it('the issuer must be an absolute https URL without user information, query or fragment; it is never echoed', () => {
+      for (const [issuer, problem] of [
+        ['login.example.com', /must be the provider's issuer URL/],
+        ['ftp://login.example.com', /must be an https URL/],
+        ['https://user:hunter2hunter2@login.example.com', /must not contain user information/],
+        ['https://login.example.com/?tenant=1', /must have no query or fragment/],
+        ['https://login.example.com/#x', /must have no query or fragment/],
+      ] as const) {
+        const load = () => loadAppConfig({ ...OIDC, UPSTREAM_OIDC_ISSUER: issuer });
+        expect(load).toThrow(new RegExp(`UPSTREAM_OIDC_ISSUER ${problem.source}`));
+        expect(load).not.toThrow(/hunter2/);
+      }
+    });
+
+    it('an http issuer (a local development provider) only outside production, through allowInsecureHttp', () => {
+      const development = loadAppConfig({ ...OIDC, UPSTREAM_OIDC_ISSUER: 'http://localhost:4000' });
+      expect(development.federation.oidc?.allowInsecureHttp).toBe(true);
+      expect(() =>
+        loadAppConfig({
+          ...PRODUCTION,
+          ...OIDC,
+          UPSTREAM_OIDC_ISSUER: 'http://localhost:4000',
+          MCP_AUTH_UPSTREAM_TOKEN_KEYS: KEY,
+        }),
+      ).toThrow(/UPSTREAM_OIDC_ISSUER must be https in production/);
+    });
+
+    it('GitHub needs both its client id and secret', () => {
+      expect(
+        loadAppConfig({ GITHUB_CLIENT_ID: 'Iv1.abc', GITHUB_CLIENT_SECRET: 'gh-secret' }).federation
+          .github,
+      ).toEqual({ clientId: 'Iv1.abc', clientSecret: 'gh-secret' });
+      expect(() => loadAppConfig({ GITHUB_CLIENT_ID: 'Iv1.abc' })).toThrow(
+        /GITHUB_CLIENT_SECRET is required with GITHUB_CLIENT_ID/,
+      );
+      expect(() => loadAppConfig({ GITHUB_CLIENT_SECRET: 'gh-secret' })).toThrow(
+        /GITHUB_CLIENT_ID is required with GITHUB_CLIENT_SECRET/,
+      );
+      expect(() => loadAppConfig({ GITHUB_CLIENT_SECRET: 'gh-secret' })).not.toThrow(/gh-secret/);
+    });
+
+    it('MCP_AUTH_UPSTREAM_TOKEN_KEYS: comma-separated secrets of 32+ characters, newest first, never echoed', () => {
+      const other = 'v'.repeat(40);
+      expect(
+        loadAppConfig({ ...OIDC, MCP_AUTH_UPSTREAM_TOKEN_KEYS: ` ${KEY}, ${other} ,` }).federation,
+      ).toMatchObject({ tokenKeys: [KEY, other], keepTokens: true });
+      const short = 'short-upstream-key';
+      const load = () =>
+        loadAppConfig({ ...OIDC, MCP_AUTH_UPSTREAM_TOKEN_KEYS: `${KEY},${short}` });
+      expect(load).toThrow(
+        /MCP_AUTH_UPSTREAM_TOKEN_KEYS: secret 2 must be at least 32 characters.*got 18/,
+      );
+      expect(load).not.toThrow(short);
+    });
+
+    it('in production, upstream tokens are kept only under MCP_AUTH_UPSTREAM_TOKEN_KEYS (never a key made at start)', () => {
+      expect(loadAppConfig({ ...PRODUCTION, ...OIDC }).federation.keepTokens).toBe(false);
+      expect(
+        loadAppConfig({ ...PRODUCTION, ...OIDC, MCP_AUTH_UPSTREAM_TOKEN_KEYS: KEY }).federation,
+      ).toMatchObject({ tokenKeys: [KEY], keepTokens: true });
+    });
+
+    it('keeps nothing without a provider, keys or not', () => {
+      expect(loadAppConfig({ MCP_AUTH_UPSTREAM_TOKEN_KEYS: KEY }).federation.keepTokens).toBe(
+        false,
+      );
+    });
+
+    it('lists federation problems with every other one', () => {
+      expect(() =>
+        loadAppConfig({
+          PORT: 'eighty',
+          UPSTREAM_OIDC_ISSUER: 'https://login.example.com',
+          GITHUB_CLIENT_ID: 'Iv1.abc',
+        }),
+      ).toThrow(/PORT must be a TCP port[\s\S]*UPSTREAM_OIDC_CLIENT_ID[\s\S]*GITHUB_CLIENT_SECRET/);
+    });
   });
 });

@@ -34,9 +34,49 @@ export interface AppConfig {
   cimdAllowLoopbackHosts: string[];
   /** `MCP_AUTH_CIMD_CA_FILE`: PEM of an extra CA trusted for metadata document fetches only. */
   cimdCaFile: string | undefined;
+  /** Sign-in at upstream identity providers, beside the demo password. */
+  federation: FederationConfig;
+}
+
+/** `UPSTREAM_OIDC_*`: an OpenID Connect provider found by discovery (provider id `oidc`). */
+export interface UpstreamOidcConfig {
+  issuer: string;
+  clientId: string;
+  /** Unset for a public client (PKCE only). */
+  clientSecret: string | undefined;
+  scopes: string[];
+  /** Shown on the sign-in page: "Approve and continue with <name>". */
+  name: string;
+  /** An http issuer: development only, refused in production, warned about at boot. */
+  allowInsecureHttp: boolean;
+}
+
+/** `GITHUB_CLIENT_ID` / `GITHUB_CLIENT_SECRET`: the GitHub preset (provider id `github`). */
+export interface GitHubConfig {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface FederationConfig {
+  oidc: UpstreamOidcConfig | undefined;
+  github: GitHubConfig | undefined;
+  /**
+   * `MCP_AUTH_UPSTREAM_TOKEN_KEYS`: the secrets sealing kept upstream tokens, newest first.
+   * Empty when unset.
+   */
+  tokenKeys: string[];
+  /**
+   * Whether providers keep the upstream tokens (for tools such as `upstream_profile`): always
+   * with `tokenKeys`; without them only outside production, under a key generated at start.
+   */
+  keepTokens: boolean;
 }
 
 export const DEFAULT_DEMO_USERNAME = 'demo';
+export const DEFAULT_UPSTREAM_OIDC_SCOPES = ['openid', 'profile', 'email'];
+export const DEFAULT_UPSTREAM_OIDC_NAME = 'Single sign-on';
+/** The library's minimum for `federation.tokenEncryptionKeys`. */
+export const MIN_UPSTREAM_TOKEN_KEY_LENGTH = 32;
 export const DEFAULT_DEMO_PASSWORD = 'demo-password';
 /** The module's minimum for `tokens.keyEncryptionSecret`. */
 export const MIN_KEY_ENCRYPTION_SECRET_LENGTH = 32;
@@ -150,6 +190,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     problems.push(`HTTP_ADAPTER must be ${HTTP_ADAPTERS.join(' or ')}, got "${env.HTTP_ADAPTER}"`);
   }
 
+  const federation = loadFederationConfig(env, production, problems);
+
   if (problems.length) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
@@ -169,5 +211,111 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dynamicRegistration: registration !== 'false',
     cimdAllowLoopbackHosts,
     cimdCaFile: env.MCP_AUTH_CIMD_CA_FILE?.trim() || undefined,
+    federation,
   };
+}
+
+/**
+ * `UPSTREAM_OIDC_*`, `GITHUB_*` and `MCP_AUTH_UPSTREAM_TOKEN_KEYS`, their problems added to
+ * `problems`. Secrets and URLs are never echoed (an issuer could carry user:password@).
+ */
+function loadFederationConfig(
+  env: NodeJS.ProcessEnv,
+  production: boolean,
+  problems: string[],
+): FederationConfig {
+  const text = (name: string) => env[name]?.trim() || undefined;
+
+  let oidc: UpstreamOidcConfig | undefined;
+  const issuer = text('UPSTREAM_OIDC_ISSUER');
+  const clientId = text('UPSTREAM_OIDC_CLIENT_ID');
+  const clientSecret = text('UPSTREAM_OIDC_CLIENT_SECRET');
+  const scopeText = text('UPSTREAM_OIDC_SCOPES');
+  const name = text('UPSTREAM_OIDC_NAME');
+  if (issuer === undefined) {
+    const orphans = [
+      ['UPSTREAM_OIDC_CLIENT_ID', clientId],
+      ['UPSTREAM_OIDC_CLIENT_SECRET', clientSecret],
+      ['UPSTREAM_OIDC_SCOPES', scopeText],
+      ['UPSTREAM_OIDC_NAME', name],
+    ].filter(([, value]) => value !== undefined);
+    if (orphans.length) {
+      problems.push(
+        `${orphans.map(([variable]) => variable).join(', ')} ${orphans.length > 1 ? 'are' : 'is'} set without UPSTREAM_OIDC_ISSUER, the provider's issuer URL`,
+      );
+    }
+  } else {
+    const before = problems.length;
+    const issuerProblem = upstreamIssuerProblem(issuer, production);
+    if (issuerProblem) problems.push(`UPSTREAM_OIDC_ISSUER ${issuerProblem}`);
+    if (clientId === undefined) {
+      problems.push(
+        'UPSTREAM_OIDC_CLIENT_ID is required with UPSTREAM_OIDC_ISSUER: the client id this server was registered with at the provider',
+      );
+    }
+    const scopes = scopeText
+      ? scopeText.split(/[\s,]+/).filter(Boolean)
+      : [...DEFAULT_UPSTREAM_OIDC_SCOPES];
+    if (!scopes.includes('openid')) {
+      problems.push('UPSTREAM_OIDC_SCOPES must include openid (an OpenID Connect sign-in)');
+    }
+    if (problems.length === before) {
+      oidc = {
+        issuer,
+        clientId: clientId as string,
+        clientSecret,
+        scopes: [...new Set(scopes)],
+        name: name ?? DEFAULT_UPSTREAM_OIDC_NAME,
+        allowInsecureHttp: new URL(issuer).protocol === 'http:',
+      };
+    }
+  }
+
+  let github: GitHubConfig | undefined;
+  const githubId = text('GITHUB_CLIENT_ID');
+  const githubSecret = text('GITHUB_CLIENT_SECRET');
+  if (githubId !== undefined && githubSecret !== undefined) {
+    github = { clientId: githubId, clientSecret: githubSecret };
+  } else if (githubId !== undefined || githubSecret !== undefined) {
+    const [missing, given] =
+      githubId === undefined
+        ? ['GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET']
+        : ['GITHUB_CLIENT_SECRET', 'GITHUB_CLIENT_ID'];
+    problems.push(
+      `${missing} is required with ${given}: GitHub signs users in for an OAuth app or GitHub App, by its client id and secret`,
+    );
+  }
+
+  const tokenKeys = (env.MCP_AUTH_UPSTREAM_TOKEN_KEYS ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  // Never echoed: only which of them is too short, and how long it is.
+  for (const [index, key] of tokenKeys.entries()) {
+    if (key.length < MIN_UPSTREAM_TOKEN_KEY_LENGTH) {
+      problems.push(
+        `MCP_AUTH_UPSTREAM_TOKEN_KEYS: secret ${index + 1} must be at least ${MIN_UPSTREAM_TOKEN_KEY_LENGTH} characters of random data (e.g. openssl rand -base64 32), got ${key.length}`,
+      );
+    }
+  }
+  const keepTokens =
+    (oidc !== undefined || github !== undefined) && (tokenKeys.length > 0 || !production);
+  return { oidc, github, tokenKeys, keepTokens };
+}
+
+/** Why an upstream issuer URL is refused, or undefined. An http one only outside production. */
+function upstreamIssuerProblem(value: string, production: boolean): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be the provider's issuer URL, such as https://login.example.com/tenant";
+  }
+  if (url.username || url.password) return 'must not contain user information';
+  if (url.search || url.hash) return 'must have no query or fragment';
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol !== 'http:') return 'must be an https URL';
+  return production
+    ? 'must be https in production (NODE_ENV=production): http is for a local development provider only'
+    : undefined;
 }

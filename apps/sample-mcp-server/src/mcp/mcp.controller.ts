@@ -19,12 +19,20 @@ import {
   RequiredToolScopes,
   type HttpRequest,
   type McpAuthenticatedRequest,
+  UpstreamTokens,
 } from '@app/mcp-auth';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.constants';
+import { upstreamProviders } from '../federation/upstream-providers';
 import { McpBrowserPageFilter } from './mcp-browser-page.filter';
 import { nodeExchange, type HttpReply } from './node-exchange';
-import { createSampleMcpServer, type SampleServerStats, TOOL_SCOPES } from './sample-tools';
+import {
+  createSampleMcpServer,
+  type SampleServerStats,
+  type SampleToolServices,
+  TOOL_SCOPES,
+} from './sample-tools';
+import { UpstreamProfileReader } from './upstream-profile';
 
 /**
  * The MCP endpoint: stateless Streamable HTTP (MCP TypeScript SDK v2, the Node transport of
@@ -40,14 +48,21 @@ import { createSampleMcpServer, type SampleServerStats, TOOL_SCOPES } from './sa
 @UseFilters(McpBrowserPageFilter)
 export class McpController {
   private readonly stats: SampleServerStats = { startedAt: new Date(), toolCalls: 0 };
+  private readonly services: SampleToolServices;
 
   private readonly allowedOrigins: ReadonlySet<string>;
   /** On a loopback issuer (local development) any loopback page is the user's own. */
   private readonly allowLoopbackOrigins: boolean;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) config: AppConfig, upstreamTokens: UpstreamTokens) {
     this.allowedOrigins = new Set(config.allowedOrigins);
     this.allowLoopbackOrigins = LOOPBACK_ORIGIN.test(new URL(config.issuerUrl).origin);
+    const providers = upstreamProviders(config.federation);
+    // upstream_profile exists only where users can sign in at an identity provider.
+    this.services =
+      providers.length > 0
+        ? { upstreamProfiles: new UpstreamProfileReader(upstreamTokens, providers) }
+        : {};
   }
 
   @Post()
@@ -63,7 +78,7 @@ export class McpController {
     const body: unknown = request.body;
     // From here the SDK writes the Node response itself (on Fastify, the reply is hijacked).
     const { req, res } = nodeExchange(request, response);
-    const server = createSampleMcpServer(this.stats);
+    const server = createSampleMcpServer(this.stats, this.services);
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,

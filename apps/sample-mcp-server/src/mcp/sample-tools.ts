@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { z } from 'zod';
+import type { UpstreamProfileReader } from './upstream-profile';
 
 /** Scopes each tool needs beyond the endpoint's own `mcp:tools` (RS-9 step-up). */
 export const TOOL_SCOPES: Readonly<Record<string, readonly string[]>> = {
@@ -8,6 +9,7 @@ export const TOOL_SCOPES: Readonly<Record<string, readonly string[]>> = {
   current_time: [],
   echo: [],
   server_stats: ['mcp:admin'],
+  upstream_profile: [],
 };
 
 export interface SampleServerStats {
@@ -22,13 +24,23 @@ const JSON_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 const CURRENT_TIME_INPUT = z.object({ timeZone: z.string().max(64).optional() });
 const ECHO_INPUT = z.object({ text: z.string().max(10_000) });
 
+/** What the tools may use beyond the token (shared by every request's server). */
+export interface SampleToolServices {
+  /** Present when identity providers are configured: enables `upstream_profile`. */
+  upstreamProfiles?: UpstreamProfileReader;
+}
+
 /**
- * Builds the sample MCP server: a few harmless tools that show what the verified token says.
+ * Builds the sample MCP server: a few harmless tools that show what the verified token says,
+ * and, with federation, one that reads the user's profile at their identity provider.
  * Stateless Streamable HTTP creates one per request, so this stays cheap: no I/O, no state,
  * and everything that can be shared between requests (schemas, the JSON Schema validator) is
  * built once at module load.
  */
-export function createSampleMcpServer(stats: SampleServerStats): McpServer {
+export function createSampleMcpServer(
+  stats: SampleServerStats,
+  services: SampleToolServices = {},
+): McpServer {
   const server = new McpServer(
     { name: 'sample-mcp-server', version: '0.1.0' },
     { capabilities: { tools: {} }, jsonSchemaValidator: JSON_SCHEMA_VALIDATOR },
@@ -107,6 +119,27 @@ export function createSampleMcpServer(stats: SampleServerStats): McpServer {
       return { content: [{ type: 'text', text: JSON.stringify(body) }], structuredContent: body };
     },
   );
+
+  const upstreamProfiles = services.upstreamProfiles;
+  if (upstreamProfiles) {
+    server.registerTool(
+      'upstream_profile',
+      {
+        title: 'Profile at your identity provider',
+        description:
+          'Your profile as your identity provider has it (OpenID Connect userinfo, or GitHub’s /user), read with the upstream access token this server keeps for your sign-in.',
+      },
+      async (ctx) => {
+        stats.toolCalls++;
+        const result = await upstreamProfiles.read(ctx.http?.authInfo);
+        if (!result.ok) {
+          return { isError: true, content: [{ type: 'text', text: result.message }] };
+        }
+        const body = { provider: result.provider, profile: result.profile };
+        return { content: [{ type: 'text', text: JSON.stringify(body) }], structuredContent: body };
+      },
+    );
+  }
 
   return server;
 }

@@ -38,7 +38,8 @@ export type FederatedIdentityHook = (
   identity: UpstreamIdentity,
 ) => FederatedIdentityDecision | Promise<FederatedIdentityDecision>;
 
-interface UpstreamProviderBase {
+/** What every upstream provider is configured with. */
+export interface UpstreamProviderBase {
   /** Stable id, part of the callback URL and of subjects: letters, digits, `-` and `_`. */
   id: string;
   /** Shown on the sign-in page ("Continue with <name>"). */

@@ -27,7 +27,7 @@ export interface UpstreamAccessToken {
 export class UpstreamTokenUnavailableError extends Error {
   override readonly name = 'UpstreamTokenUnavailableError';
   constructor(
-    readonly reason: 'not_kept' | 'grant_revoked' | 'upstream_revoked' | 'unavailable',
+    readonly reason: 'not_kept' | 'grant_revoked' | 'upstream_revoked' | 'expired' | 'unavailable',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -52,6 +52,7 @@ export class UpstreamTokens implements OnModuleInit, OnModuleDestroy {
   private readonly sealing: UpstreamTokenSealing | undefined;
   private sweeper: NodeJS.Timeout | undefined;
 
+  /** @internal */
   constructor(
     private readonly config: McpAuthConfig,
     private readonly providers: UpstreamProviders,
@@ -100,9 +101,16 @@ export class UpstreamTokens implements OnModuleInit, OnModuleDestroy {
       await this.drop(kept.grantId, kept.provider, kept.sealed);
       throw new UpstreamTokenUnavailableError('grant_revoked', 'The grant has been revoked.');
     }
-    let tokens = await sealing.open(kept.sealed);
+    let tokens = await this.open(sealing, kept.sealed);
     if (needsRefresh(tokens) || sealing.isStale(kept.sealed)) {
       tokens = await this.refresh(grantId, kept.provider);
+    }
+    if (isExpired(tokens)) {
+      // Nothing to refresh with (the provider gave no refresh token): the user must sign in again.
+      throw new UpstreamTokenUnavailableError(
+        'expired',
+        'The upstream access token has expired and cannot be refreshed.',
+      );
     }
     return {
       provider: kept.provider,
@@ -110,6 +118,18 @@ export class UpstreamTokens implements OnModuleInit, OnModuleDestroy {
       expiresAt: tokens.expiresAt,
       scope: tokens.scope,
     };
+  }
+
+  private async open(sealing: UpstreamTokenSealing, sealed: string): Promise<UpstreamTokenSet> {
+    try {
+      return await sealing.open(sealed);
+    } catch (error) {
+      throw new UpstreamTokenUnavailableError(
+        'unavailable',
+        'The kept upstream tokens cannot be read (their key is no longer configured?).',
+        { cause: error },
+      );
+    }
   }
 
   /** Refreshes under the row lock; a concurrent caller finds the refreshed tokens instead. */
@@ -178,6 +198,10 @@ export class UpstreamTokens implements OnModuleInit, OnModuleDestroy {
       this.logger.warn(`${providerId}: upstream revocation failed: ${(error as Error).message}`);
     }
   }
+}
+
+function isExpired(tokens: UpstreamTokenSet): boolean {
+  return tokens.expiresAt !== null && tokens.expiresAt <= Math.floor(Date.now() / 1000);
 }
 
 function needsRefresh(tokens: UpstreamTokenSet): boolean {

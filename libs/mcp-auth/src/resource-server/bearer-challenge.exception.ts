@@ -83,6 +83,16 @@ export class BearerChallengeException extends HttpException {
     );
   }
 
+  /** RFC 9470 §3: the route is for users; the token speaks for a client acting for itself. */
+  static userRequired(scope: ChallengeScope): BearerChallengeException {
+    return new BearerChallengeException(
+      403,
+      scope,
+      'insufficient_user_authentication',
+      'This operation needs a signed-in user; the token was issued to a client acting for itself.',
+    );
+  }
+
   override getResponse(): BearerChallengeBody {
     return super.getResponse() as BearerChallengeBody;
   }

@@ -111,6 +111,7 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
       requiredScopes: route.requiredScopes,
       scopeHierarchy: this.config.scopeHierarchy,
       toolScopes: route.toolScopes,
+      requiresUser: route.requiresUser,
       response,
     });
     return this.authenticate(request, response, context);
@@ -171,6 +172,9 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
     (request as HttpRequest & { auth?: AuthInfo }).auth = authInfo;
     // Fastify: also on the Node request, which a host hands to the SDK's Node transport.
     if (request.raw) (request.raw as { auth?: AuthInfo }).auth = authInfo;
+    if (auth.requiresUser && (user as McpPrincipal).machine) {
+      throw BearerChallengeException.userRequired(auth);
+    }
     // RS-9: all scopes of method and class, hierarchy respected.
     if (auth.toolScopes === undefined) {
       if (!auth.scopeHierarchy.satisfies(token.scopes, auth.requiredScopes)) {

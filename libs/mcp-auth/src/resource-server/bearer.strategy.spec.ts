@@ -104,6 +104,7 @@ describe('BearerStrategy through Passport', () => {
       clientId: 'client-1',
       scopes: ['mcp:tools', 'mcp:admin'],
       scope: 'mcp:tools mcp:admin',
+      machine: false,
       claims: { sub: 'alice', client_id: 'client-1', scope: 'mcp:tools mcp:admin' },
     });
     expect(JSON.stringify(outcome.user)).not.toContain('good-token');

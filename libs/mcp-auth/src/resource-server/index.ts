@@ -26,6 +26,7 @@ export { AccessToken } from './decorators/access-token.decorator';
 export { McpResource } from './decorators/mcp-resource.decorator';
 export { Public } from './decorators/public.decorator';
 export { RequiredScopes } from './decorators/required-scopes.decorator';
+export { RequiresUser } from './decorators/requires-user.decorator';
 export {
   RequiredToolScopes,
   type ToolScopeDeclaration,

@@ -15,6 +15,23 @@ export interface McpPrincipal {
   readonly scope: string;
   /** Every claim of the token (JWT payload or introspection response). */
   readonly claims: Readonly<Record<string, unknown>>;
+  /**
+   * The caller is a client acting for itself (the client credentials grant), not a person:
+   * the token says `gty: client_credentials`, or its subject is the client (RFC 9068 §2.2).
+   * `@RequiresUser()` refuses such callers.
+   */
+  readonly machine: boolean;
+}
+
+/** Whether a token speaks for a client acting for itself rather than for a person. */
+export function isMachineToken(
+  token: Pick<VerifiedAccessToken, 'subject' | 'clientId' | 'claims'>,
+): boolean {
+  return (
+    token.claims.gty === 'client_credentials' ||
+    token.subject === undefined ||
+    token.subject === token.clientId
+  );
 }
 
 /** The principal of a verified token; frozen when the token is (so it can be shared). */
@@ -25,6 +42,7 @@ export function toMcpPrincipal(token: VerifiedAccessToken): McpPrincipal {
     scopes: token.scopes,
     scope: token.scopes.join(' '),
     claims: token.claims,
+    machine: isMachineToken(token),
   };
   return Object.isFrozen(token) ? Object.freeze(principal) : principal;
 }

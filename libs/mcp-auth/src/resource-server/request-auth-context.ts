@@ -12,6 +12,8 @@ export interface RequestAuthContext extends ChallengeScope {
   readonly scopeHierarchy: ScopeHierarchy;
   /** The route's `@RequiredToolScopes()`, if any. */
   readonly toolScopes: ToolScopeRequirements | undefined;
+  /** `@RequiresUser()` on the route. */
+  readonly requiresUser: boolean;
   /** Where a handler's own challenge (`requireScopes`) writes its headers, on either adapter. */
   readonly response: HttpResponse;
   token?: VerifiedAccessToken;

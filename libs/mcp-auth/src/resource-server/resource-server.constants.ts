@@ -13,5 +13,8 @@ export const PROTECTED_RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-re
 /** Default seconds of clock skew tolerated on `exp` and `nbf`. */
 export const DEFAULT_CLOCK_TOLERANCE = 5;
 
+/** Metadata key of `@RequiresUser()`. */
+export const REQUIRES_USER_METADATA = 'mcp-auth:requires-user';
+
 /** Metadata key of `@RequiredToolScopes()`. */
 export const REQUIRED_TOOL_SCOPES_METADATA = 'mcp-auth:required-tool-scopes';

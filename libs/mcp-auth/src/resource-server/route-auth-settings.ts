@@ -5,6 +5,7 @@ import {
   PUBLIC_ROUTE_METADATA,
   REQUIRED_SCOPES_METADATA,
   REQUIRED_TOOL_SCOPES_METADATA,
+  REQUIRES_USER_METADATA,
 } from './resource-server.constants';
 import type { NormalizedToolScopes } from './decorators/required-tool-scopes.decorator';
 import { ToolScopeRequirements } from './tool-scopes';
@@ -18,6 +19,8 @@ type RouteClass = ReturnType<ExecutionContext['getClass']>;
  */
 export interface RouteAuthSettings {
   readonly isPublic: boolean;
+  /** `@RequiresUser()`: machine tokens are refused. */
+  readonly requiresUser: boolean;
   /** Class scopes first, then the method's: the order the challenge lists them in. */
   readonly requiredScopes: readonly string[];
   readonly namedResource: string | undefined;
@@ -57,6 +60,8 @@ export class RouteAuthSettingsReader {
     ]);
     return {
       isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE_METADATA, targets) === true,
+      requiresUser:
+        this.reflector.getAllAndOverride<boolean>(REQUIRES_USER_METADATA, targets) === true,
       requiredScopes,
       toolScopes: ToolScopeRequirements.of(requiredScopes, [
         this.reflector.get<NormalizedToolScopes | undefined>(

@@ -1,5 +1,10 @@
 /** RFC 6750 §3.1 error codes of the resource server. */
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+export type BearerErrorCode =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  /** RFC 9470 §3: the route needs a signed-in user, the token has none (a machine client). */
+  | 'insufficient_user_authentication';
 
 export interface BearerChallengeParams {
   /** Absent when the request carried no credentials (RFC 6750 §3.1: no error code then). */

@@ -1,7 +1,12 @@
 import { Inject } from '@nestjs/common';
 
 /** How a client authenticates at the token, revocation and introspection endpoints. */
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+export type TokenEndpointAuthMethod =
+  | 'none'
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  /** A JWT signed with the client's key (RFC 7523 §2.2), its keys in `jwks` / `jwks_uri`. */
+  | 'private_key_jwt';
 
 /**
  * Where a client record came from: RFC 7591 registration, the module options, or a Client ID

@@ -18,6 +18,8 @@ export interface AccessTokenRequest {
   scopes: readonly string[];
   /** Grant the token belongs to, so revoking the grant can also refuse its access tokens. */
   grantId: string;
+  /** Further claims (e.g. `gty`); they cannot replace the registered and core ones. */
+  extraClaims?: Readonly<Record<string, string>>;
 }
 
 export interface IssuedAccessToken {
@@ -59,7 +61,11 @@ export class AccessTokenIssuer {
     const issuedAt = Math.floor(Date.now() / 1000);
     const expiresAtSeconds = issuedAt + this.config.accessTokenTtl;
     const jti = randomToken(16);
-    const claims: Record<string, string> = { client_id: request.clientId, gid: request.grantId };
+    const claims: Record<string, string> = {
+      ...request.extraClaims,
+      client_id: request.clientId,
+      gid: request.grantId,
+    };
     if (request.scopes.length > 0) claims.scope = request.scopes.join(' ');
 
     const token = await new SignJWT(claims)

@@ -9,7 +9,12 @@ const ISSUER = 'https://mcp.example.com';
 const SECRET = 'a-sufficiently-long-client-secret';
 
 import { ClientLookup, ClientMetadataDocuments } from '../client-metadata-document';
+import { ClientAssertionVerifier } from './client-assertion.verifier';
+import { ClientKeySets } from './client-key-sets';
 import { InMemoryClientStore } from '../../../../../test/support/in-memory-client-store';
+import { randomUUID } from 'node:crypto';
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { UsedJtiStore } from '../../storage/used-jti-store.interface';
 
 function client(
   clientId: string,
@@ -51,6 +56,7 @@ describe('ClientAuthenticator (AS-20)', () => {
     authenticator = new ClientAuthenticator(
       new ClientLookup(store, new ClientMetadataDocuments(config, store)),
       config,
+      new ClientAssertionVerifier(config, new ClientKeySets(config), new InMemoryUsedJtis()),
     );
     await store.create(client('basic-client', 'client_secret_basic'));
     await store.create(client('post-client', 'client_secret_post'));
@@ -183,5 +189,161 @@ describe('ClientAuthenticator (AS-20)', () => {
     const error = await failure(undefined, { client_id: 'post-client', client_secret: secret });
     expect(JSON.stringify(error.toJSON())).not.toContain(secret);
     expect(error.message).not.toContain(secret);
+  });
+});
+
+/** `UsedJtiStore` with the same contract as the database store. */
+class InMemoryUsedJtis implements UsedJtiStore {
+  private readonly seen = new Set<string>();
+  async use(namespace: string, jti: string): Promise<boolean> {
+    const key = `${namespace}\n${jti}`;
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    return true;
+  }
+}
+
+describe('ClientAuthenticator: private_key_jwt (RFC 7523 §2.2)', () => {
+  const TOKEN_URL = `${ISSUER}/token`;
+  let store: InMemoryClientStore;
+  let authenticator: ClientAuthenticator;
+  let privateKey: CryptoKey;
+  let otherKey: CryptoKey;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    privateKey = pair.privateKey;
+    otherKey = (await generateKeyPair('ES256')).privateKey;
+    const publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' };
+    store = new InMemoryClientStore();
+    const config = new McpAuthConfig({
+      issuer: ISSUER,
+      resources: [{ path: '/mcp', scopes: ['mcp:tools'] }],
+      scopes: { 'mcp:tools': 'Call tools' },
+    });
+    authenticator = new ClientAuthenticator(
+      new ClientLookup(store, new ClientMetadataDocuments(config, store)),
+      config,
+      new ClientAssertionVerifier(config, new ClientKeySets(config), new InMemoryUsedJtis()),
+    );
+    await store.create(
+      client('jwt-client', 'private_key_jwt', { metadata: { jwks: { keys: [publicJwk] } } }),
+    );
+    await store.create(client('basic-client', 'client_secret_basic'));
+  });
+
+  async function assertion(
+    overrides: Record<string, unknown> = {},
+    options: { key?: CryptoKey; alg?: string; kid?: string; jti?: string } = {},
+  ): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({
+      iss: 'jwt-client',
+      sub: 'jwt-client',
+      aud: TOKEN_URL,
+      jti: options.jti ?? randomUUID(),
+      iat: now,
+      exp: now + 60,
+      ...overrides,
+    })
+      .setProtectedHeader({ alg: options.alg ?? 'ES256', kid: options.kid ?? 'k1' })
+      .sign(options.key ?? privateKey);
+  }
+
+  const withAssertion = (jwt: string, extra: Record<string, unknown> = {}) =>
+    form({
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: jwt,
+      ...extra,
+    });
+
+  it('accepts an assertion signed with the client key, audience the token endpoint or the issuer', async () => {
+    await expect(
+      authenticator.authenticate(undefined, withAssertion(await assertion()), TOKEN_URL),
+    ).resolves.toMatchObject({ method: 'private_key_jwt', client: { clientId: 'jwt-client' } });
+    await expect(
+      authenticator.authenticate(
+        undefined,
+        withAssertion(await assertion({ aud: ISSUER })),
+        TOKEN_URL,
+      ),
+    ).resolves.toMatchObject({ method: 'private_key_jwt' });
+  });
+
+  it('accepts each jti once', async () => {
+    const jwt = await assertion({}, { jti: 'once' });
+    await authenticator.authenticate(undefined, withAssertion(jwt), TOKEN_URL);
+    await expect(
+      authenticator.authenticate(undefined, withAssertion(jwt), TOKEN_URL),
+    ).rejects.toMatchObject({ error: 'invalid_client', status: 401 });
+  });
+
+  it.each<[string, () => Promise<string>]>([
+    ['signed by another key', () => assertion({}, { key: otherKey })],
+    ['for another audience', () => assertion({ aud: 'https://other.example.com/token' })],
+    ['with iss other than sub', () => assertion({ iss: 'someone-else' })],
+    ['expired', () => assertion({ exp: Math.floor(Date.now() / 1000) - 120 })],
+    ['living too long', () => assertion({ exp: Math.floor(Date.now() / 1000) + 3600 })],
+    ['without a jti', () => assertion({ jti: undefined })],
+    [
+      'unsigned (alg none)',
+      async () => {
+        const header = Buffer.from('{"alg":"none"}').toString('base64url');
+        const body = Buffer.from(
+          JSON.stringify({
+            iss: 'jwt-client',
+            sub: 'jwt-client',
+            aud: TOKEN_URL,
+            jti: 'x',
+            exp: 9e9,
+          }),
+        ).toString('base64url');
+        return `${header}.${body}.`;
+      },
+    ],
+    [
+      'for a client registered with a secret',
+      () => assertion({ iss: 'basic-client', sub: 'basic-client' }),
+    ],
+    ['for an unknown client', () => assertion({ iss: 'nobody', sub: 'nobody' })],
+  ])('refuses an assertion %s with invalid_client', async (_case, make) => {
+    await expect(
+      authenticator.authenticate(undefined, withAssertion(await make()), TOKEN_URL),
+    ).rejects.toMatchObject({ error: 'invalid_client', status: 401 });
+  });
+
+  it('refuses a wrong assertion type, a client_id other than the subject, and garbage', async () => {
+    const jwt = await assertion();
+    await expect(
+      authenticator.authenticate(
+        undefined,
+        form({ client_assertion_type: 'urn:example:other', client_assertion: jwt }),
+        TOKEN_URL,
+      ),
+    ).rejects.toMatchObject({ error: 'invalid_client' });
+    await expect(
+      authenticator.authenticate(
+        undefined,
+        withAssertion(jwt, { client_id: 'basic-client' }),
+        TOKEN_URL,
+      ),
+    ).rejects.toMatchObject({ error: 'invalid_client' });
+    await expect(
+      authenticator.authenticate(undefined, withAssertion('not.a.jwt'), TOKEN_URL),
+    ).rejects.toMatchObject({ error: 'invalid_client' });
+  });
+
+  it('refuses two methods at once (RFC 6749 §2.3) with invalid_request', async () => {
+    const jwt = await assertion();
+    await expect(
+      authenticator.authenticate(
+        undefined,
+        withAssertion(jwt, { client_secret: 'x'.repeat(20) }),
+        TOKEN_URL,
+      ),
+    ).rejects.toMatchObject({ error: 'invalid_request' });
+    await expect(
+      authenticator.authenticate(basic('basic-client', SECRET), withAssertion(jwt), TOKEN_URL),
+    ).rejects.toMatchObject({ error: 'invalid_request' });
   });
 });

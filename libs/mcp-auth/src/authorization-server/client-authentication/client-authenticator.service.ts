@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { decodeJwt } from 'jose';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { parseBasicAuthorization } from '../../oauth/basic-auth';
 import { OAuthError } from '../../oauth/oauth-error';
@@ -6,6 +7,7 @@ import type { ClientRecord, TokenEndpointAuthMethod } from '../../storage/client
 import { hashSecret, verifySecret } from '../../tokens/secret-hash';
 import { ClientLookup, MAX_CLIENT_ID_LENGTH } from '../client-metadata-document/client-lookup';
 import type { AuthenticatedClient } from './authenticated-client.interface';
+import { CLIENT_ASSERTION_TYPE, ClientAssertionVerifier } from './client-assertion.verifier';
 import type { FormParameters } from './form-parameters';
 
 const MAX_CLIENT_SECRET_LENGTH = 1024;
@@ -20,11 +22,17 @@ interface PresentedCredentials {
   clientId: string;
   method: TokenEndpointAuthMethod;
   secret: string | undefined;
+  /** `private_key_jwt`: the signed client assertion. */
+  assertion?: string;
 }
+
+/** Longest client assertion read: a JWT with a few claims and an RSA-4096 signature is ~1 KB. */
+const MAX_ASSERTION_LENGTH = 8192;
 
 /**
  * Authenticates clients at the token, revocation and introspection endpoints (AS-20):
- * `client_secret_basic`, `client_secret_post` and `none`, exactly as each client registered.
+ * `client_secret_basic`, `client_secret_post`, `private_key_jwt` (RFC 7523 §2.2) and `none`,
+ * exactly as each client registered.
  *
  * Every failure is a 401 `invalid_client` with the same description, whether the client is
  * unknown, the secret wrong or the method not the registered one (RFC 6749 §5.2, AS-24); when
@@ -35,6 +43,7 @@ export class ClientAuthenticator {
   constructor(
     private readonly clients: ClientLookup,
     private readonly config: McpAuthConfig,
+    private readonly assertions: ClientAssertionVerifier,
   ) {}
 
   /**
@@ -45,6 +54,7 @@ export class ClientAuthenticator {
   async authenticate(
     authorization: string | undefined,
     params: FormParameters,
+    endpointUrl: string = this.config.endpoints.token,
   ): Promise<AuthenticatedClient> {
     const presented = this.readCredentials(authorization, params);
     const fail = (description = AUTHENTICATION_FAILED): OAuthError =>
@@ -61,6 +71,15 @@ export class ClientAuthenticator {
     if (presented.method === 'none') {
       return { client, method: 'none' };
     }
+    if (presented.method === 'private_key_jwt') {
+      const valid = await this.assertions.verify(
+        client,
+        presented.assertion as string,
+        endpointUrl,
+      );
+      if (!valid) throw fail();
+      return { client, method: 'private_key_jwt' };
+    }
     if (!secretMatches(client, presented.secret)) {
       throw fail();
     }
@@ -74,6 +93,20 @@ export class ClientAuthenticator {
     return { client, method: presented.method };
   }
 
+  private readAssertion(
+    authorization: string | undefined,
+    bodyClientId: string | undefined,
+    bodySecret: string | undefined,
+    assertionType: string | undefined,
+    assertion: string | undefined,
+  ): PresentedCredentials {
+    // RFC 6749 §2.3: one authentication method per request.
+    if (bodySecret !== undefined || parseBasicAuthorization(authorization)) {
+      throw OAuthError.invalidRequest('The client used more than one authentication method.');
+    }
+    return assertionCredentials(bodyClientId, assertionType, assertion);
+  }
+
   /** Works out which method the request used (RFC 6749 §2.3) without touching the store. */
   private readCredentials(
     authorization: string | undefined,
@@ -83,6 +116,11 @@ export class ClientAuthenticator {
       OAuthError.invalidClient(description, { basicRealm: this.config.issuer });
     const bodyClientId = params.get('client_id', { maxLength: MAX_CLIENT_ID_LENGTH });
     const bodySecret = params.get('client_secret', { maxLength: MAX_CLIENT_SECRET_LENGTH });
+    const assertionType = params.get('client_assertion_type', { maxLength: 256 });
+    const assertion = params.get('client_assertion', { maxLength: MAX_ASSERTION_LENGTH });
+    if (assertionType !== undefined || assertion !== undefined) {
+      return this.readAssertion(authorization, bodyClientId, bodySecret, assertionType, assertion);
+    }
 
     const basic = parseBasicAuthorization(authorization);
     if (basic) {
@@ -113,6 +151,35 @@ export class ClientAuthenticator {
     }
     return { clientId: bodyClientId, method: 'none', secret: undefined };
   }
+}
+
+/** RFC 7523 §2.2 client assertion. */
+function assertionCredentials(
+  bodyClientId: string | undefined,
+  assertionType: string | undefined,
+  assertion: string | undefined,
+): PresentedCredentials {
+  if (assertionType !== CLIENT_ASSERTION_TYPE || !assertion) {
+    throw OAuthError.invalidClient(AUTHENTICATION_FAILED);
+  }
+  // Only to find the client; the signature is checked against that client's keys.
+  let subject: unknown;
+  try {
+    subject = decodeJwt(assertion).sub;
+  } catch {
+    throw OAuthError.invalidClient(AUTHENTICATION_FAILED);
+  }
+  const clientId = bodyClientId ?? subject;
+  if (
+    typeof clientId !== 'string' ||
+    clientId === '' ||
+    clientId !== subject ||
+    clientId.length > MAX_CLIENT_ID_LENGTH ||
+    CONTROL_CHARACTERS.test(clientId)
+  ) {
+    throw OAuthError.invalidClient(AUTHENTICATION_FAILED);
+  }
+  return { clientId, method: 'private_key_jwt', secret: undefined, assertion };
 }
 
 /** Constant-time check of a presented secret against the client's stored hash. */

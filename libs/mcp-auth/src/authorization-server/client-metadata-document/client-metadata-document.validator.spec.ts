@@ -288,14 +288,12 @@ describe('validateClientMetadataDocument (AS-11)', () => {
       it.each([
         ['jwks', { jwks: keySet }],
         ['jwks_uri', { jwks_uri: 'https://app.example.com/jwks.json' }],
-      ])(
-        'refuses even a well-formed document with %s: this server accepts none',
-        (_case, members) => {
-          expect(refusal(jwt(members))).toBe(
-            'token_endpoint_auth_method private_key_jwt is not supported by this server (it accepts none)',
-          );
-        },
-      );
+      ])('accepts a well-formed document with %s, keeping the keys', (_case, members) => {
+        expect(accept(jwt(members))).toMatchObject({
+          token_endpoint_auth_method: 'private_key_jwt',
+          ...members,
+        });
+      });
     });
   });
 

@@ -2,11 +2,11 @@ import { OAuthError } from '../../oauth/oauth-error';
 import { parseScope } from '../../oauth/scope';
 import type { JsonObject, JsonValue } from '../../outbound/outbound.types';
 import {
-  SUPPORTED_GRANT_TYPES,
   SUPPORTED_RESPONSE_TYPES,
   type ClientMetadata,
 } from '../registration/client-metadata.interface';
 import {
+  DEFAULT_GRANT_TYPES,
   validateClientMetadata,
   type ClientMetadataRules,
 } from '../registration/validate-client-metadata';
@@ -29,8 +29,7 @@ export class InvalidClientMetadataDocument extends Error {
  * (AS-11): `client_id` equals the URL it was fetched from, byte for byte; `client_name` and
  * `redirect_uris` are present; redirect URIs pass the registration rules (AS-14); no shared
  * secret, and `token_endpoint_auth_method` is `none` (the default here, since a public document
- * cannot hold a secret). A `private_key_jwt` document is checked for its keys, then refused:
- * this server does not authenticate clients by signed assertion yet.
+ * cannot hold a secret) or `private_key_jwt` with exactly one of `jwks` and `jwks_uri`.
  *
  * A document is written for every server its client talks to, so what this server does not
  * offer is left out rather than refused: grant and response types it does not implement,
@@ -63,9 +62,10 @@ export function validateClientMetadataDocument(
       throw new InvalidClientMetadataDocument(`it contains ${name}; a public document cannot`);
     }
   }
-  checkAuthenticationMethod(member);
+  const method = checkAuthenticationMethod(member);
 
-  const grantTypes = onlySupported(member('grant_types'), SUPPORTED_GRANT_TYPES, 'grant_types');
+  // A document client signs users in through the browser: machine grants are left out.
+  const grantTypes = onlySupported(member('grant_types'), DEFAULT_GRANT_TYPES, 'grant_types');
   const responseTypes = onlySupported(
     member('response_types'),
     SUPPORTED_RESPONSE_TYPES,
@@ -75,7 +75,7 @@ export function validateClientMetadataDocument(
     return validateClientMetadata(
       {
         ...document,
-        token_endpoint_auth_method: 'none',
+        token_endpoint_auth_method: method,
         grant_types: grantTypes,
         response_types: responseTypes,
         scope: knownScopes(member('scope'), rules),
@@ -90,9 +90,11 @@ export function validateClientMetadataDocument(
   }
 }
 
-function checkAuthenticationMethod(member: (name: string) => JsonValue | undefined): void {
+function checkAuthenticationMethod(
+  member: (name: string) => JsonValue | undefined,
+): 'none' | 'private_key_jwt' {
   const method = member('token_endpoint_auth_method');
-  if (method === undefined || method === null || method === 'none') return;
+  if (method === undefined || method === null || method === 'none') return 'none';
   if (typeof method !== 'string') {
     throw new InvalidClientMetadataDocument('token_endpoint_auth_method must be a string');
   }
@@ -120,11 +122,7 @@ function checkAuthenticationMethod(member: (name: string) => JsonValue | undefin
   if (jwksUri !== undefined && (typeof jwksUri !== 'string' || !/^https:\/\/[^/]/i.test(jwksUri))) {
     throw new InvalidClientMetadataDocument('jwks_uri must be an https URL');
   }
-  // The document is well formed, but this server does not authenticate clients by signed
-  // assertion, so the client could never redeem a code: say so now, not at the token endpoint.
-  throw new InvalidClientMetadataDocument(
-    'token_endpoint_auth_method private_key_jwt is not supported by this server (it accepts none)',
-  );
+  return 'private_key_jwt';
 }
 
 function isKeySet(value: JsonValue): boolean {

@@ -37,6 +37,7 @@ export class IntrospectionController {
     const { client, method } = await this.authenticator.authenticate(
       request.headers.authorization,
       params,
+      this.config.endpoints.introspection,
     );
     // RFC 7662 §2.1 / §4: the caller must prove who it is; a public client proves nothing.
     if (method === 'none') {

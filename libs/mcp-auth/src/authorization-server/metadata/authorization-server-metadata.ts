@@ -1,6 +1,8 @@
 import type { McpAuthConfig } from '../../mcp-auth.config';
 import { PROMPT_VALUES_SUPPORTED, type PromptValue } from '../../oauth/prompt';
 import type { TokenEndpointAuthMethod } from '../../storage/client-store.interface';
+import { CLIENT_ASSERTION_ALGORITHMS } from '../client-authentication/client-assertion.verifier';
+import { JWT_BEARER_GRANT_TYPE } from '../registration/client-metadata.interface';
 
 /** Paths of the documents served at the origin root, whatever the route prefix. */
 export const WELL_KNOWN_PATHS = {
@@ -30,6 +32,9 @@ export interface AuthorizationServerMetadata {
   readonly response_types_supported: readonly string[];
   readonly response_modes_supported: readonly string[];
   readonly grant_types_supported: readonly string[];
+  readonly token_endpoint_auth_signing_alg_values_supported: readonly string[];
+  readonly revocation_endpoint_auth_signing_alg_values_supported: readonly string[];
+  readonly introspection_endpoint_auth_signing_alg_values_supported: readonly string[];
   readonly code_challenge_methods_supported: readonly string[];
   readonly token_endpoint_auth_methods_supported: readonly TokenEndpointAuthMethod[];
   readonly revocation_endpoint_auth_methods_supported: readonly TokenEndpointAuthMethod[];
@@ -67,19 +72,34 @@ export function buildAuthorizationServerMetadata(
     // AS-5
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token'],
+    // Machine grants only when something uses them (the extensions of AS-29).
+    grant_types_supported: grantTypesSupported(config),
     // AS-6 / AS-13: S256 only; `plain` gives no protection against a code interceptor.
     code_challenge_methods_supported: ['S256'],
     // AS-7 / AS-20: `none` must be listed, since an absent member means client_secret_basic only.
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    token_endpoint_auth_methods_supported: [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      'none',
+    ],
+    // RFC 7523 §2.2 client assertions, signed with one of these.
+    token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
     // AS-26 / RFC 7009 §2.1: public clients revoke their own tokens with just their client_id.
     revocation_endpoint_auth_methods_supported: [
       'client_secret_basic',
       'client_secret_post',
+      'private_key_jwt',
       'none',
     ],
+    revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
     // AS-27 / RFC 7662 §2.1: the caller of introspection must authenticate, so no `none`.
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+    ],
+    introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
     // AS-16: the authorization endpoint always sends `iss`, error responses included.
     authorization_response_iss_parameter_supported: true,
     // AS-18: `prompt` is honoured (SDK clients send prompt=consent with offline_access).
@@ -90,6 +110,15 @@ export function buildAuthorizationServerMetadata(
       : {}),
   };
   return deepFreeze(metadata);
+}
+
+function grantTypesSupported(config: McpAuthConfig): string[] {
+  const grants = ['authorization_code', 'refresh_token'];
+  if (config.clients.some((client) => client.grant_types?.includes('client_credentials'))) {
+    grants.push('client_credentials');
+  }
+  if (config.enterprise.trustedIdentityProviders.length > 0) grants.push(JWT_BEARER_GRANT_TYPE);
+  return grants;
 }
 
 function deepFreeze<T extends object>(value: T): T {

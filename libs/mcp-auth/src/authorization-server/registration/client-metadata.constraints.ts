@@ -81,3 +81,47 @@ export function IsWebUri(validationOptions?: ValidationOptions): PropertyDecorat
     validationOptions,
   );
 }
+
+/** Keys a client may register: a handful, each small (an RSA-4096 public JWK is ~800 bytes). */
+const MAX_JWKS_KEYS = 10;
+const MAX_JWKS_BYTES = 16 * 1024;
+/** Members that only private or symmetric keys have: never accepted from a client. */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/**
+ * Whether `jwks` is a JWK Set of public keys (RFC 7517 §5): `keys` lists 1 to 10 objects with a
+ * `kty`, none of them holding private or symmetric key material, small in total.
+ */
+export function isPublicJwks(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = (value as { keys?: unknown }).keys;
+  if (!Array.isArray(keys) || keys.length === 0 || keys.length > MAX_JWKS_KEYS) return false;
+  if (JSON.stringify(value).length > MAX_JWKS_BYTES) return false;
+  return keys.every(
+    (key) =>
+      typeof key === 'object' &&
+      key !== null &&
+      !Array.isArray(key) &&
+      typeof (key as { kty?: unknown }).kty === 'string' &&
+      (key as { kty: string }).kty !== 'oct' &&
+      PRIVATE_MEMBERS.every((member) => !(member in key)),
+  );
+}
+
+/** class-validator: see {@link isPublicJwks}. */
+export function IsPublicJwks(validationOptions?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isPublicJwks',
+      validator: {
+        validate: (value: unknown): boolean => isPublicJwks(value),
+        defaultMessage: buildMessage(
+          (eachPrefix) =>
+            `${eachPrefix}$property must be a JWK Set of 1 to ${MAX_JWKS_KEYS} public keys`,
+          validationOptions,
+        ),
+      },
+    },
+    validationOptions,
+  );
+}

@@ -1,7 +1,18 @@
 import type { TokenEndpointAuthMethod } from '../../storage/client-store.interface';
 
+/** RFC 7523 §2.1 JWT bearer grant: how an ID-JAG is redeemed (enterprise-managed access). */
+export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
 /** Grant types a client may register (AS-9): the ones the token endpoint implements. */
-export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+export const SUPPORTED_GRANT_TYPES = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  JWT_BEARER_GRANT_TYPE,
+] as const;
+
+/** Grants a client uses without a user at a browser: no redirect URI needed. */
+export const MACHINE_GRANT_TYPES: readonly string[] = ['client_credentials', JWT_BEARER_GRANT_TYPE];
 export type SupportedGrantType = (typeof SUPPORTED_GRANT_TYPES)[number];
 
 /** Response types a client may register: only the authorization code flow (AS-5). */
@@ -12,7 +23,11 @@ export const SUPPORTED_TOKEN_ENDPOINT_AUTH_METHODS: readonly TokenEndpointAuthMe
   'none',
   'client_secret_basic',
   'client_secret_post',
+  'private_key_jwt',
 ];
+
+/** A JSON Web Key Set of public keys (RFC 7517 §5), as a client registers it. */
+export type PublicJwks = { keys: Record<string, unknown>[] };
 
 export const APPLICATION_TYPES = ['web', 'native'] as const;
 export type ApplicationType = (typeof APPLICATION_TYPES)[number];
@@ -39,6 +54,10 @@ export type ClientMetadata = {
   contacts?: string[];
   software_id?: string;
   software_version?: string;
+  /** `private_key_jwt` clients: their public keys, inline (RFC 7591 §2). */
+  jwks?: PublicJwks;
+  /** `private_key_jwt` clients: where their public keys are published (https). */
+  jwks_uri?: string;
 };
 
 /** Members of {@link ClientMetadata} kept in the store's free-form `metadata` column. */
@@ -50,6 +69,8 @@ export const EXTRA_METADATA_MEMBERS = [
   'contacts',
   'software_id',
   'software_version',
+  'jwks',
+  'jwks_uri',
 ] as const satisfies readonly (keyof ClientMetadata)[];
 
 /**

@@ -7,16 +7,19 @@ import {
   IsOptional,
   IsString,
   MaxLength,
+  ValidateIf,
 } from 'class-validator';
 import { MAX_REDIRECT_URI_LENGTH } from '../../oauth/redirect-uri';
 import type { TokenEndpointAuthMethod } from '../../storage/client-store.interface';
-import { IsSafeText, IsWebUri } from './client-metadata.constraints';
+import { IsPublicJwks, IsSafeText, IsWebUri } from './client-metadata.constraints';
 import {
   APPLICATION_TYPES,
+  MACHINE_GRANT_TYPES,
   SUPPORTED_GRANT_TYPES,
   SUPPORTED_RESPONSE_TYPES,
   SUPPORTED_TOKEN_ENDPOINT_AUTH_METHODS,
   type ApplicationType,
+  type PublicJwks,
 } from './client-metadata.interface';
 
 /** Real clients register one to a handful; more is abuse or a mistake. */
@@ -44,6 +47,8 @@ export class RegisterClientDto {
   @ArrayNotEmpty()
   @IsArray()
   @IsDefined({ message: 'redirect_uris is required' })
+  // A client of machine grants only (client_credentials, jwt-bearer) has no browser to send back.
+  @ValidateIf((dto: RegisterClientDto) => dto.redirect_uris !== undefined || !isMachineOnly(dto))
   redirect_uris!: string[];
 
   @IsIn(SUPPORTED_TOKEN_ENDPOINT_AUTH_METHODS)
@@ -119,6 +124,26 @@ export class RegisterClientDto {
   @IsString()
   @IsOptional()
   software_version?: string;
+
+  @IsPublicJwks()
+  @IsOptional()
+  jwks?: PublicJwks;
+
+  @IsWebUri()
+  @IsString()
+  @IsOptional()
+  jwks_uri?: string;
+}
+
+/** Whether the client registers only grants used without a browser (no redirect URI). */
+export function isMachineOnly(dto: Pick<RegisterClientDto, 'grant_types'>): boolean {
+  return (
+    Array.isArray(dto.grant_types) &&
+    dto.grant_types.some((grant) => MACHINE_GRANT_TYPES.includes(grant)) &&
+    dto.grant_types.every(
+      (grant) => MACHINE_GRANT_TYPES.includes(grant) || grant === 'refresh_token',
+    )
+  );
 }
 
 /** Every member {@link RegisterClientDto} reads, in the order errors are reported. */
@@ -137,4 +162,6 @@ export const REGISTER_CLIENT_MEMBERS = [
   'contacts',
   'software_id',
   'software_version',
+  'jwks',
+  'jwks_uri',
 ] as const satisfies readonly (keyof RegisterClientDto)[];

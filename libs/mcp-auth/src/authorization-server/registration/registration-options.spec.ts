@@ -70,8 +70,8 @@ describe('validateClientRegistrationOptions', () => {
         'clients[0].client_id is required',
         'clients[2].client_id "twice" is configured twice',
         'clients[3].redirect_uris must list at least one URI',
-        'clients[4].token_endpoint_auth_method must be none, client_secret_basic or client_secret_post',
-        'clients[5] is public (token_endpoint_auth_method none) but has a client_secret',
+        'clients[4] uses private_key_jwt and needs exactly one of jwks and jwks_uri',
+        'clients[5] uses none but has a client_secret',
         'clients[6] uses client_secret_basic but has no client_secret',
         'clients[7].client_secret must be at least 16 characters',
       ]);

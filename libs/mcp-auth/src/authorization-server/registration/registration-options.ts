@@ -11,6 +11,9 @@ export interface StaticClientOptions {
   client_name?: string;
   scope?: string;
   application_type?: 'web' | 'native';
+  /** `private_key_jwt`: the client's public keys (exactly one of `jwks` and `jwks_uri`). */
+  jwks?: { keys: Record<string, unknown>[] };
+  jwks_uri?: string;
 }
 
 /** What a registration policy hook may answer. */
@@ -77,19 +80,31 @@ function validateStaticClients(clients: StaticClientOptions[] | undefined): stri
     } else {
       ids.add(client.client_id);
     }
-    if (!Array.isArray(client.redirect_uris) || client.redirect_uris.length === 0) {
+    const machineOnly =
+      Array.isArray(client.grant_types) && !client.grant_types.includes('authorization_code');
+    if (
+      !machineOnly &&
+      (!Array.isArray(client.redirect_uris) || client.redirect_uris.length === 0)
+    ) {
       problems.push(`${where}.redirect_uris must list at least one URI`);
     }
     const method =
       client.token_endpoint_auth_method ?? (client.client_secret ? 'client_secret_basic' : 'none');
-    if (!['none', 'client_secret_basic', 'client_secret_post'].includes(method)) {
+    if (
+      !['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'].includes(method)
+    ) {
       problems.push(
-        `${where}.token_endpoint_auth_method must be none, client_secret_basic or client_secret_post`,
+        `${where}.token_endpoint_auth_method must be none, client_secret_basic, client_secret_post or private_key_jwt`,
       );
-    } else if (method === 'none' && client.client_secret) {
-      problems.push(`${where} is public (token_endpoint_auth_method none) but has a client_secret`);
-    } else if (method !== 'none' && !client.client_secret) {
+    } else if ((method === 'none' || method === 'private_key_jwt') && client.client_secret) {
+      problems.push(`${where} uses ${method} but has a client_secret`);
+    } else if (method.startsWith('client_secret') && !client.client_secret) {
       problems.push(`${where} uses ${method} but has no client_secret`);
+    } else if (
+      method === 'private_key_jwt' &&
+      (client.jwks === undefined) === (client.jwks_uri === undefined)
+    ) {
+      problems.push(`${where} uses private_key_jwt and needs exactly one of jwks and jwks_uri`);
     }
     if (client.client_secret !== undefined && client.client_secret.length < 16) {
       problems.push(`${where}.client_secret must be at least 16 characters`);

@@ -9,6 +9,7 @@ import {
   type NewClient,
 } from '../../storage/client-store.interface';
 import { hashSecret } from '../../tokens/secret-hash';
+import { SUPPORTED_GRANT_TYPES } from './client-metadata.interface';
 import { toNewClient } from './client-record.mapper';
 import { DEFAULT_GRANT_TYPES, validateClientMetadata } from './validate-client-metadata';
 
@@ -59,13 +60,11 @@ export class StaticClientsLoader implements OnModuleInit {
     const method =
       client.token_endpoint_auth_method ??
       (client.client_secret === undefined ? 'none' : 'client_secret_basic');
-    if (method !== 'none' && typeof client.client_secret !== 'string') {
+    if (method.startsWith('client_secret') && typeof client.client_secret !== 'string') {
       throw new Error(`mcp-auth: ${name} uses ${method} but has no client_secret`);
     }
-    if (method === 'none' && client.client_secret !== undefined) {
-      throw new Error(
-        `mcp-auth: ${name} is public (token_endpoint_auth_method none) but has a client_secret`,
-      );
+    if (!method.startsWith('client_secret') && client.client_secret !== undefined) {
+      throw new Error(`mcp-auth: ${name} uses ${method} but has a client_secret`);
     }
     try {
       const metadata = validateClientMetadata(
@@ -76,12 +75,16 @@ export class StaticClientsLoader implements OnModuleInit {
           application_type: client.application_type,
           client_name: client.client_name,
           scope: client.scope,
+          jwks: client.jwks,
+          jwks_uri: client.jwks_uri,
         },
-        { scopesSupported: this.config.scopesSupported },
+        // The operator's own clients may use every grant the token endpoint implements.
+        { scopesSupported: this.config.scopesSupported, grantTypes: SUPPORTED_GRANT_TYPES },
       );
+      const usesSecret = method === 'client_secret_basic' || method === 'client_secret_post';
       return toNewClient(metadata, {
         clientId: client.client_id,
-        clientSecretHash: method === 'none' ? null : hashSecret(client.client_secret as string),
+        clientSecretHash: usesSecret ? hashSecret(client.client_secret as string) : null,
         clientSecretExpiresAt: null,
         source: 'static',
       });

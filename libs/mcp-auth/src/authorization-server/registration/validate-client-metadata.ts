@@ -2,13 +2,22 @@ import { validateSync, type ValidationError } from 'class-validator';
 import { OAuthError } from '../../oauth/oauth-error';
 import { validateRedirectUriForRegistration } from '../../oauth/redirect-uri';
 import { formatScope, parseScope } from '../../oauth/scope';
-import type { ClientMetadata, SupportedGrantType } from './client-metadata.interface';
-import { REGISTER_CLIENT_MEMBERS, RegisterClientDto } from './register-client.dto';
+import {
+  type ClientMetadata,
+  MACHINE_GRANT_TYPES,
+  type SupportedGrantType,
+} from './client-metadata.interface';
+import { isMachineOnly, REGISTER_CLIENT_MEMBERS, RegisterClientDto } from './register-client.dto';
 
 /** What the metadata is checked against, from the module configuration. */
 export interface ClientMetadataRules {
   /** The metadata `scopes_supported`: a registered `scope` may only name these. */
   scopesSupported: readonly string[];
+  /**
+   * Grant types this way of registering may ask for. Default: authorization_code and
+   * refresh_token (dynamic registration unless the operator allows more).
+   */
+  grantTypes?: readonly string[];
 }
 
 /**
@@ -48,7 +57,7 @@ export function validateClientMetadata(input: unknown, rules: ClientMetadataRule
 
   // AS-10: 26 clients always send it; older ones do not, and RFC 7591 / OIDC default to web.
   const applicationType = dto.application_type ?? 'web';
-  for (const [index, uri] of dto.redirect_uris.entries()) {
+  for (const [index, uri] of (dto.redirect_uris ?? []).entries()) {
     // AS-14: https, loopback http, or (native only) a private-use scheme; no fragments,
     // user information, relative or dangerous URIs.
     const check = validateRedirectUriForRegistration(uri, applicationType);
@@ -58,18 +67,32 @@ export function validateClientMetadata(input: unknown, rules: ClientMetadataRule
   }
 
   const grantTypes = unique(dto.grant_types ?? DEFAULT_GRANT_TYPES) as SupportedGrantType[];
-  // RFC 7591 §2.1: `code` goes with authorization_code. It is the only response type and the
-  // only grant that starts a token family here, so a client without it could never get a token.
-  if (!grantTypes.includes('authorization_code')) {
+  const allowed = rules.grantTypes ?? DEFAULT_GRANT_TYPES;
+  const refused = grantTypes.filter((grant) => !allowed.includes(grant));
+  if (refused.length > 0) {
+    throw OAuthError.invalidClientMetadata(
+      `grant_types: ${refused.join(', ')} may not be registered here`,
+    );
+  }
+  const machineOnly = isMachineOnly({ grant_types: grantTypes });
+  // RFC 7591 §2.1: `code` goes with authorization_code, the only grant that starts a token
+  // family from a browser. Without it a client needs a machine grant, and a credential.
+  if (!grantTypes.includes('authorization_code') && !machineOnly) {
     throw OAuthError.invalidClientMetadata('grant_types must include authorization_code');
+  }
+  const method = dto.token_endpoint_auth_method ?? 'client_secret_basic';
+  if (method === 'none' && grantTypes.some((grant) => MACHINE_GRANT_TYPES.includes(grant))) {
+    throw OAuthError.invalidClientMetadata(
+      'client_credentials and jwt-bearer grants need a client that authenticates',
+    );
   }
 
   const metadata: ClientMetadata = {
-    redirect_uris: unique(dto.redirect_uris),
+    redirect_uris: unique(dto.redirect_uris ?? []),
     // RFC 7591 §2 default. MCP clients register `none` explicitly.
     token_endpoint_auth_method: dto.token_endpoint_auth_method ?? 'client_secret_basic',
     grant_types: grantTypes,
-    response_types: ['code'],
+    response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
     application_type: applicationType,
   };
   const scope = normalizeScope(dto.scope, rules);
@@ -82,7 +105,30 @@ export function validateClientMetadata(input: unknown, rules: ClientMetadataRule
   if (dto.contacts !== undefined) metadata.contacts = unique(dto.contacts);
   if (dto.software_id !== undefined) metadata.software_id = dto.software_id;
   if (dto.software_version !== undefined) metadata.software_version = dto.software_version;
+  if (metadata.token_endpoint_auth_method === 'private_key_jwt') {
+    Object.assign(metadata, clientKeys(dto));
+  }
   return metadata;
+}
+
+/**
+ * RFC 7591 §2: a `private_key_jwt` client gives its keys as exactly one of `jwks` and
+ * `jwks_uri` (https: it is fetched by the server). Other clients' keys are not kept: nothing
+ * here would use them.
+ */
+function clientKeys(dto: RegisterClientDto): Pick<ClientMetadata, 'jwks' | 'jwks_uri'> {
+  if ((dto.jwks === undefined) === (dto.jwks_uri === undefined)) {
+    throw OAuthError.invalidClientMetadata(
+      'token_endpoint_auth_method private_key_jwt needs exactly one of jwks and jwks_uri',
+    );
+  }
+  if (dto.jwks_uri !== undefined) {
+    if (!dto.jwks_uri.startsWith('https://')) {
+      throw OAuthError.invalidClientMetadata('jwks_uri must be an https URL');
+    }
+    return { jwks_uri: dto.jwks_uri };
+  }
+  return { jwks: dto.jwks };
 }
 
 function copyKnownMembers(input: Record<string, unknown>): RegisterClientDto {

@@ -1,6 +1,6 @@
 import { Controller, Header, HttpCode, Options, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { HttpRequest, HttpResponse } from '../../http/http-exchange';
-import { ENDPOINT_PATHS } from '../../mcp-auth.config';
+import { ENDPOINT_PATHS, McpAuthConfig } from '../../mcp-auth.config';
 import { OAuthExceptionFilter } from '../../http/oauth-exception.filter';
 import { ClientAuthenticator } from '../client-authentication/client-authenticator.service';
 import { FormParameters } from '../client-authentication/form-parameters';
@@ -20,6 +20,7 @@ const METHODS = ['POST', 'OPTIONS'] as const;
 @UseFilters(OAuthExceptionFilter)
 export class RevocationController {
   constructor(
+    private readonly config: McpAuthConfig,
     private readonly authenticator: ClientAuthenticator,
     private readonly revocation: TokenRevocationService,
   ) {}
@@ -35,7 +36,11 @@ export class RevocationController {
     setPublicCorsHeaders(response, METHODS);
     const params = FormParameters.fromRequest(request);
     // RFC 7009 §2.1: the client authenticates as it does at the token endpoint (AS-20).
-    const { client } = await this.authenticator.authenticate(request.headers.authorization, params);
+    const { client } = await this.authenticator.authenticate(
+      request.headers.authorization,
+      params,
+      this.config.endpoints.revocation,
+    );
     const token = params.require('token', { maxLength: MAX_TOKEN_LENGTH });
     // Read so that a repeated or structured hint is refused like any parameter; its value is
     // not needed (see TokenRevocationService), and unknown hints are ignored (RFC 7009 §2.1).

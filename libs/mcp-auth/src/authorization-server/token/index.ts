@@ -1,4 +1,6 @@
 export * from './authorization-code.grant';
+export * from './client-credentials.grant';
+export * from './jwt-bearer.grant';
 export * from './refresh-token.grant';
 export * from './requested-resource';
 export * from './token-grant.interface';

@@ -71,13 +71,18 @@ export class TokenIssuanceService {
   }
 
   /** AS-21: signs an access token and builds the response around it. */
-  async respond(subject: TokenSubject, refreshToken: string | undefined): Promise<TokenResponse> {
+  async respond(
+    subject: TokenSubject,
+    refreshToken: string | undefined,
+    extraClaims?: Readonly<Record<string, string>>,
+  ): Promise<TokenResponse> {
     const issued = await this.accessTokens.issue({
       subject: subject.subject,
       clientId: subject.clientId,
       audience: subject.resource,
       scopes: subject.scopes,
       grantId: subject.grantId,
+      extraClaims,
     });
     const response: TokenResponse = {
       access_token: issued.token,

@@ -8,6 +8,8 @@ import { FormParameters } from '../client-authentication/form-parameters';
 import { setPublicCorsHeaders } from '../../http/cors-headers';
 import { AllowedMethods } from '../../http/allowed-methods.decorator';
 import { AuthorizationCodeGrant } from './authorization-code.grant';
+import { ClientCredentialsGrant } from './client-credentials.grant';
+import { JwtBearerGrant } from './jwt-bearer.grant';
 import { RefreshTokenGrant } from './refresh-token.grant';
 import type { TokenGrant } from './token-grant.interface';
 import type { TokenResponse } from './token-response.interface';
@@ -31,9 +33,14 @@ export class TokenController {
     private readonly authenticator: ClientAuthenticator,
     authorizationCode: AuthorizationCodeGrant,
     refreshToken: RefreshTokenGrant,
+    clientCredentials: ClientCredentialsGrant,
+    jwtBearer: JwtBearerGrant,
   ) {
     this.grants = new Map<string, TokenGrant>(
-      [authorizationCode, refreshToken].map((grant) => [grant.grantType, grant]),
+      [authorizationCode, refreshToken, clientCredentials, jwtBearer].map((grant) => [
+        grant.grantType,
+        grant,
+      ]),
     );
   }
 

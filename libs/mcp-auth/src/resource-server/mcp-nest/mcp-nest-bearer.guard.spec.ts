@@ -79,6 +79,7 @@ describe('exposeAuthToMcpNest', () => {
       scopes: ['mcp:admin', 'mcp:tools'],
       scope: 'mcp:admin mcp:tools',
       claims: verified.claims,
+      machine: false,
     });
     // The granted scopes are still in the claims.
     expect(user.claims.scope).toBe('mcp:admin');

@@ -9,6 +9,7 @@ import { RefreshTokenEntity } from './refresh-token.entity';
 import { RevokedAccessTokenEntity } from './revoked-access-token.entity';
 import { SigningKeyEntity } from './signing-key.entity';
 import { UpstreamTokenEntity } from './upstream-token.entity';
+import { UsedJtiEntity } from './used-jti.entity';
 
 export {
   AuthorizationCodeEntity,
@@ -22,6 +23,7 @@ export {
   RevokedAccessTokenEntity,
   SigningKeyEntity,
   UpstreamTokenEntity,
+  UsedJtiEntity,
 };
 
 /** Every entity of the module: add these to the host DataSource (or use autoLoadEntities). */
@@ -37,4 +39,5 @@ export const MCP_AUTH_ENTITIES: readonly (new () => object)[] = [
   RateLimitCounterEntity,
   FederationStateEntity,
   UpstreamTokenEntity,
+  UsedJtiEntity,
 ];

@@ -5,6 +5,7 @@ import { McpAuthRateLimits1796422289850 } from './1796422289850-rate-limits';
 import { McpAuthClientMetadataDocuments1796600000000 } from './1796600000000-client-metadata-documents';
 import { McpAuthFederationStates1796600100000 } from './1796600100000-federation-states';
 import { McpAuthUpstreamTokens1796600200000 } from './1796600200000-upstream-tokens';
+import { McpAuthUsedJtis1796600300000 } from './1796600300000-used-jtis';
 
 export {
   McpAuthInitialSchema1763900000000,
@@ -13,6 +14,7 @@ export {
   McpAuthClientMetadataDocuments1796600000000,
   McpAuthFederationStates1796600100000,
   McpAuthUpstreamTokens1796600200000,
+  McpAuthUsedJtis1796600300000,
 };
 
 /**
@@ -26,4 +28,5 @@ export const MCP_AUTH_MIGRATIONS: readonly (new () => MigrationInterface)[] = [
   McpAuthClientMetadataDocuments1796600000000,
   McpAuthFederationStates1796600100000,
   McpAuthUpstreamTokens1796600200000,
+  McpAuthUsedJtis1796600300000,
 ];

@@ -28,6 +28,7 @@ describe.each(DATABASE_TARGETS)('migrations ($name)', (target) => {
         'mcp_auth_revoked_access_tokens',
         'mcp_auth_signing_keys',
         'mcp_auth_upstream_tokens',
+        'mcp_auth_used_jtis',
       ]);
       // Counters skip the WAL (see the migration); the entities cannot say so.
       const unlogged: { relname: string }[] = await db.dataSource.query(

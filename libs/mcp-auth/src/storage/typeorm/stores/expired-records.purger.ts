@@ -62,6 +62,7 @@ export class ExpiredRecordsPurger {
             WHERE g.issuer = mcp_auth_clients.issuer AND g.client_id = mcp_auth_clients.client_id)`,
       },
       { table: 'mcp_auth_signing_keys', condition: 'expires_at < now()' },
+      { table: 'mcp_auth_used_jtis', condition: 'expires_at < now()' },
       // Counters without a live hit or block: a new hit would start from zero anyway.
       { table: 'mcp_auth_rate_limits', condition: 'expires_at < now()' },
     ];

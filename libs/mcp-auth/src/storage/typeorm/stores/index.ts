@@ -8,3 +8,4 @@ export * from './typeorm-grant.store';
 export * from './typeorm-signing-key.store';
 export * from './typeorm-throttler.storage';
 export * from './typeorm-upstream-token.store';
+export * from './typeorm-used-jti.store';

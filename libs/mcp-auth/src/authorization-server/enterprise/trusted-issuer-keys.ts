@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import type { TrustedIdentityProvider } from './enterprise-options';
+
+const DISCOVERY_TIMEOUT_MS = 5_000;
+
+/**
+ * Signing keys of the trusted identity providers: jose's remote key sets (cached, refetched on
+ * an unknown `kid` at most every 30 s, so the providers' rotation is followed), found from the
+ * configured `jwksUri` or the provider's discovery document.
+ */
+@Injectable()
+export class TrustedIssuerKeys {
+  private readonly keys = new Map<string, Promise<JWTVerifyGetKey>>();
+
+  of(provider: TrustedIdentityProvider): Promise<JWTVerifyGetKey> {
+    let keys = this.keys.get(provider.issuer);
+    if (!keys) {
+      keys = this.load(provider).catch((error: unknown) => {
+        this.keys.delete(provider.issuer);
+        throw error;
+      });
+      this.keys.set(provider.issuer, keys);
+    }
+    return keys;
+  }
+
+  private async load(provider: TrustedIdentityProvider): Promise<JWTVerifyGetKey> {
+    const jwksUri = provider.jwksUri ?? (await discoverJwksUri(provider.issuer));
+    return createRemoteJWKSet(new URL(jwksUri));
+  }
+}
+
+async function discoverJwksUri(issuer: string): Promise<string> {
+  const base = issuer.replace(/\/+$/, '');
+  for (const path of [
+    '/.well-known/openid-configuration',
+    '/.well-known/oauth-authorization-server',
+  ]) {
+    const response = await fetch(`${base}${path}`, {
+      signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
+      redirect: 'error',
+    }).catch(() => undefined);
+    if (!response?.ok) continue;
+    const document = (await response.json().catch(() => undefined)) as
+      { issuer?: unknown; jwks_uri?: unknown } | undefined;
+    if (document?.issuer === issuer && typeof document.jwks_uri === 'string') {
+      return document.jwks_uri;
+    }
+  }
+  throw new Error(`no jwks_uri could be discovered for ${issuer}`);
+}

@@ -1,0 +1,31 @@
+import type { ResolvedResource } from '../../mcp-auth.config';
+import { OAuthError } from '../../oauth/oauth-error';
+import { parseScope } from '../../oauth/scope';
+import type { ClientRecord } from '../../storage/client-store.interface';
+
+/**
+ * Scopes of a token issued without a user at a browser (client credentials, ID-JAG): what was
+ * asked for, within what the client may have (its registered `scope`, else the resource's
+ * scopes) and within what the resource understands. Nothing asked: the resource's defaults
+ * the client may have. `offline_access` is never granted: no refresh token is issued.
+ *
+ * @throws OAuthError invalid_scope
+ */
+export function machineScopes(
+  requested: readonly string[],
+  client: ClientRecord,
+  resource: ResolvedResource,
+  limit?: readonly string[],
+): string[] {
+  const allowed = (client.scope ? parseScope(client.scope) : resource.scopes).filter(
+    (scope) => resource.scopes.includes(scope) && (!limit || limit.includes(scope)),
+  );
+  if (requested.length === 0) {
+    return resource.defaultScopes.filter((scope) => allowed.includes(scope));
+  }
+  const refused = requested.filter((scope) => !allowed.includes(scope));
+  if (refused.length > 0) {
+    throw OAuthError.invalidScope(`Not granted to this client here: ${refused.join(' ')}`);
+  }
+  return [...new Set(requested)];
+}
