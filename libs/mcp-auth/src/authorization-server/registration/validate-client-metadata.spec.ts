@@ -81,3 +81,77 @@ describe('client metadata constraints', () => {
     expect(isSafeText(text)).toBe(expected);
   });
 });
+
+describe('validateClientMetadata: private_key_jwt and machine grants', () => {
+  const publicKey = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1' };
+  const jwt = (extra: Record<string, unknown>) => ({
+    ...base,
+    token_endpoint_auth_method: 'private_key_jwt',
+    ...extra,
+  });
+
+  it('keeps the keys of a private_key_jwt client, inline or by https URL', () => {
+    expect(validateClientMetadata(jwt({ jwks: { keys: [publicKey] } }), rules)).toMatchObject({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [publicKey] },
+    });
+    expect(
+      validateClientMetadata(jwt({ jwks_uri: 'https://app.example.com/jwks.json' }), rules),
+    ).toMatchObject({ jwks_uri: 'https://app.example.com/jwks.json' });
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['no keys', {}, /exactly one of jwks and jwks_uri/],
+    [
+      'both kinds of keys',
+      { jwks: { keys: [publicKey] }, jwks_uri: 'https://app.example.com/jwks.json' },
+      /exactly one of jwks and jwks_uri/,
+    ],
+    [
+      'an http jwks_uri',
+      { jwks_uri: 'http://localhost/jwks.json' },
+      /jwks_uri must be an https URL/,
+    ],
+    ['a private key', { jwks: { keys: [{ ...publicKey, d: 'secret' }] } }, /public keys/],
+    ['a symmetric key', { jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }, /public keys/],
+    ['an empty key set', { jwks: { keys: [] } }, /public keys/],
+  ])('refuses a private_key_jwt client with %s', (_case, extra, message) => {
+    const { error, description } = errorOf(jwt(extra));
+    expect(error).toBe('invalid_client_metadata');
+    expect(description).toMatch(message);
+  });
+
+  it('does not keep keys a client with another method sent', () => {
+    expect(
+      validateClientMetadata({ ...base, jwks: { keys: [publicKey] } }, rules),
+    ).not.toHaveProperty('jwks');
+  });
+
+  it('refuses machine grants where they are not offered (dynamic registration)', () => {
+    expect(errorOf({ ...base, grant_types: ['client_credentials'] })).toEqual({
+      error: 'invalid_client_metadata',
+      description: 'grant_types: client_credentials may not be registered here',
+    });
+  });
+
+  it('lets a machine-only client go without redirect URIs where machine grants are offered', () => {
+    const machineRules = { ...rules, grantTypes: ['client_credentials', 'authorization_code'] };
+    expect(
+      validateClientMetadata(
+        { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' },
+        machineRules,
+      ),
+    ).toMatchObject({ redirect_uris: [], grant_types: ['client_credentials'], response_types: [] });
+    // …but never as a public client, which proves nothing about who asks.
+    expect(() =>
+      validateClientMetadata(
+        { grant_types: ['client_credentials'], token_endpoint_auth_method: 'none' },
+        machineRules,
+      ),
+    ).toThrow(/need a client that authenticates/);
+    // A browser grant still needs its redirect URIs.
+    expect(() =>
+      validateClientMetadata({ grant_types: ['authorization_code'] }, machineRules),
+    ).toThrow(/redirect_uris is required/);
+  });
+});
