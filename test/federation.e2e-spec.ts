@@ -134,6 +134,27 @@ describe('federation with an OpenID Connect provider', () => {
     expect(dump).not.toContain(second.accessToken);
   });
 
+  it('revoking our grant drops the kept tokens and revokes them upstream (RFC 7009)', async () => {
+    const { gid } = await signInAndGetToken();
+    const upstream = t.app.get(UpstreamTokens);
+    const kept = await upstream.getAccessToken(gid);
+    expect((await upstreamUserinfo(kept.accessToken)).status).toBe(200);
+
+    // The user (or an administrator) revokes the grant; the sweep on the clean-up interval
+    // revokes the kept tokens upstream and drops them.
+    await t.app.get<GrantStore>(GrantStore).revokeGrant(gid, 'revoked_by_owner');
+    expect(await upstream.sweep()).toBe(1);
+    const rows = await t.db.dataSource.query(
+      `SELECT 1 FROM mcp_auth_upstream_tokens WHERE grant_id = $1`,
+      [gid],
+    );
+    expect(rows).toHaveLength(0);
+    const error = await upstream.getAccessToken(gid).catch((e: unknown) => e);
+    expect((error as UpstreamTokenUnavailableError).reason).toBe('not_kept');
+    // Upstream, the refresh token was revoked, and with it the provider's grant.
+    expect((await upstreamUserinfo(kept.accessToken)).status).toBe(401);
+  });
+
   it('consent first, sign-in upstream, then our code and our token with the upstream subject', async () => {
     const browser = new FederationBrowser(CALLBACK);
     const start = await browser.go(authorizeUrl());
