@@ -103,6 +103,7 @@ describe('BearerGuard through Passport', () => {
         clientId: 'client-1',
         scopes: ['mcp:tools', 'mcp:resources'],
         scope: 'mcp:tools mcp:resources',
+        machine: false,
         claims: expect.objectContaining({
           iss: t.url,
           sub: 'user-alice',

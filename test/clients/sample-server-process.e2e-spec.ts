@@ -102,7 +102,14 @@ describe.each(ADAPTERS)('The sample server process on %s', (adapter) => {
     expect(upper.status).toBe(adapter === 'fastify' ? 404 : 200);
     expect(await health.json()).toMatchObject({
       status: 'ok',
-      info: { database: { status: 'up' } },
+      info: {
+        'mcp-auth': {
+          status: 'up',
+          database: 'up',
+          signingKey: 'present',
+          revocations: expect.stringMatching(/^(listening|polling)$/),
+        },
+      },
     });
   });
 

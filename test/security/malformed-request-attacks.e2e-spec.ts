@@ -135,13 +135,16 @@ describe('Security: malformed request attacks', () => {
         'unsupported_grant_type',
       );
     });
-    hostile('/token: client_credentials is 400 unsupported_grant_type', async () => {
-      expectOAuthJson(
-        await http(t.url, '/token', authenticate(basic, { grant_type: 'client_credentials' })),
-        400,
-        'unsupported_grant_type',
-      );
-    });
+    hostile(
+      '/token: client_credentials for a client not registered for it is 400 unauthorized_client',
+      async () => {
+        expectOAuthJson(
+          await http(t.url, '/token', authenticate(basic, { grant_type: 'client_credentials' })),
+          400,
+          'unauthorized_client',
+        );
+      },
+    );
 
     for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/jwks.json']) {
       for (const method of ['POST', 'PUT', 'DELETE']) {

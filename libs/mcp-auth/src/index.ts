@@ -44,6 +44,7 @@ export {
 } from './tokens/access-token.issuer';
 export type { AccessTokenClaims } from './tokens/access-token-claims.interface';
 export { SigningKeyService } from './tokens/signing-key.service';
+export { McpAuthHealth, type McpAuthHealthDetails } from './lifecycle/mcp-auth.health';
 export type { ActiveSigningKey, SigningKeyConfig } from './tokens/signing-key.config';
 
 // Storage contracts, the PostgreSQL schema and a DataSource for it

@@ -65,6 +65,7 @@ import {
   routeBindingProvider,
 } from './mcp-auth-routes';
 import { lifecycleProviders } from './lifecycle/lifecycle.providers';
+import { McpAuthHealth } from './lifecycle/mcp-auth.health';
 import { MCP_AUTH_ENTITIES } from './storage/typeorm/entities';
 import { AuthorizationCodeStore } from './storage/authorization-code-store.interface';
 import { AuthorizationRequestStore } from './storage/authorization-request-store.interface';
@@ -176,6 +177,7 @@ export class McpAuthCoreModule extends ConfigurableModuleClass {
       AccessTokenValidator,
       RevocationList,
       LocalIssuerTokenVerifier,
+      McpAuthHealth,
     ];
     return {
       ...base,

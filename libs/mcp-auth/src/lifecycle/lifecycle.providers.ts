@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { McpAuthConfig } from '../mcp-auth.config';
 import { MCP_AUTH_DATA_SOURCE, MCP_AUTH_SCHEMA_READY } from '../mcp-auth.constants';
 import { ExpiredRecordsCleanup } from './expired-records.cleanup';
+import { McpAuthHealth } from './mcp-auth.health';
 import { runMcpAuthMigrations } from './schema-migrator';
 
 export const lifecycleProviders: Provider[] = [
@@ -15,4 +16,5 @@ export const lifecycleProviders: Provider[] = [
     inject: [MCP_AUTH_DATA_SOURCE, McpAuthConfig],
   },
   ExpiredRecordsCleanup,
+  McpAuthHealth,
 ];

@@ -60,6 +60,11 @@ export class PostgresRevocationListener implements RevocationNotificationSource 
     return true;
   }
 
+  /** A dedicated LISTEN connection is open, or the shared in-process one is in use. */
+  get connected(): boolean {
+    return !this.stopped && (this.client !== undefined || this.sharedPool !== undefined);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);

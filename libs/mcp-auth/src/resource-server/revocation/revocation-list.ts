@@ -15,6 +15,8 @@ export interface RevocationNotificationSource {
    */
   start(handlers: { onNotification(payload: string): void; onGap(): void }): Promise<boolean>;
   stop(): Promise<void>;
+  /** Whether notifications can arrive right now (false while reconnecting). */
+  readonly connected?: boolean;
 }
 
 export interface RevocationListOptions {
@@ -49,6 +51,7 @@ export class RevocationList implements RevocationChecker, OnModuleDestroy {
   private polling: Promise<void> | undefined;
   private listening = false;
   private failures = 0;
+  private syncedAt: Date | undefined;
 
   constructor(
     private readonly store: Pick<GrantStore, 'listRevocationsSince'>,
@@ -63,9 +66,19 @@ export class RevocationList implements RevocationChecker, OnModuleDestroy {
     this.since = new Date(Date.now() - this.retentionMs - this.overlapMs);
   }
 
-  /** Whether LISTEN/NOTIFY is active (polling runs either way). */
+  /** Whether LISTEN/NOTIFY is active right now (polling runs either way). */
   get isListening(): boolean {
-    return this.listening;
+    return this.listening && (this.notifications?.connected ?? true);
+  }
+
+  /** Seconds between catch-up reads. */
+  get pollIntervalSeconds(): number {
+    return this.options.pollInterval;
+  }
+
+  /** When the list last read every revocation from the store; undefined before the first read. */
+  get lastSyncedAt(): Date | undefined {
+    return this.syncedAt;
   }
 
   /** Number of entries held, for tests and metrics. */
@@ -141,6 +154,7 @@ export class RevocationList implements RevocationChecker, OnModuleDestroy {
     const entries = await this.store.listRevocationsSince(this.since);
     for (const entry of entries) this.add(entry.kind, entry.id, entry.revokedAt);
     this.since = new Date(startedAt - this.overlapMs);
+    this.syncedAt = new Date(startedAt);
     if (this.failures > 0) this.logger.log('Reading revocations works again');
     this.failures = 0;
     this.prune(startedAt);
