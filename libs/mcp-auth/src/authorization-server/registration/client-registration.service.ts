@@ -46,8 +46,12 @@ export class ClientRegistrationService {
     const requested = validateClientMetadata(body, this.rules);
     const metadata = await this.applyPolicy(requested, context);
 
-    const confidential = metadata.token_endpoint_auth_method !== 'none';
-    const secret = confidential ? randomToken() : undefined;
+    // Only the shared-secret methods get a secret: a private_key_jwt client proves itself with
+    // its keys, and a secret it can never use could only leak.
+    const usesSecret =
+      metadata.token_endpoint_auth_method === 'client_secret_basic' ||
+      metadata.token_endpoint_auth_method === 'client_secret_post';
+    const secret = usesSecret ? randomToken() : undefined;
     const ttl = this.config.registration.clientSecretTtl;
     const secretExpiresAt =
       secret !== undefined && ttl > 0 ? new Date(Date.now() + ttl * 1000) : null;

@@ -5,7 +5,8 @@ export interface StaticClientOptions {
   client_id: string;
   /** Plain secret for confidential clients; stored hashed. */
   client_secret?: string;
-  redirect_uris: string[];
+  /** Required unless every grant type is a machine grant (client_credentials, jwt-bearer). */
+  redirect_uris?: string[];
   token_endpoint_auth_method?: TokenEndpointAuthMethod;
   grant_types?: string[];
   client_name?: string;

@@ -69,7 +69,8 @@ export class StaticClientsLoader implements OnModuleInit {
     try {
       const metadata = validateClientMetadata(
         {
-          redirect_uris: client.redirect_uris,
+          // A machine-only client may list none.
+          redirect_uris: client.redirect_uris?.length ? client.redirect_uris : undefined,
           token_endpoint_auth_method: method,
           grant_types: client.grant_types ?? DEFAULT_GRANT_TYPES,
           application_type: client.application_type,
