@@ -369,7 +369,7 @@ describe('Dynamic client registration (RFC 7591)', () => {
       ['refresh_token without authorization_code', { grant_types: ['refresh_token'] }],
       ['a non-list grant_types', { grant_types: 'authorization_code' }],
       ['an unsupported response type', { response_types: ['code', 'token'] }],
-      ['an unsupported auth method', { token_endpoint_auth_method: 'private_key_jwt' }],
+      ['private_key_jwt without keys', { token_endpoint_auth_method: 'private_key_jwt' }],
       ['an unknown application_type', { application_type: 'desktop' }],
       ['an unsupported scope', { scope: 'mcp:tools mcp:everything' }],
       ['a malformed scope', { scope: 'mcp:tools "x"' }],

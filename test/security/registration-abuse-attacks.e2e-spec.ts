@@ -145,7 +145,19 @@ describe('Security: registration abuse', () => {
         'invalid_client_metadata',
       ],
       [
-        'an unsupported token_endpoint_auth_method',
+        'an unsupported token_endpoint_auth_method (tls_client_auth)',
+        () =>
+          registerRaw(
+            JSON.stringify({
+              redirect_uris: [WEB_REDIRECT_URI],
+              token_endpoint_auth_method: 'tls_client_auth',
+            }),
+          ),
+        400,
+        'invalid_client_metadata',
+      ],
+      [
+        'private_key_jwt without keys',
         () =>
           registerRaw(
             JSON.stringify({
@@ -305,5 +317,5 @@ describe('Security: registration abuse', () => {
     countCases(2);
   });
 
-  scanForSecrets(battery, 30);
+  scanForSecrets(battery, 31);
 });

@@ -83,7 +83,11 @@ export class BearerChallengeException extends HttpException {
     );
   }
 
-  /** RFC 9470 §3: the route is for users; the token speaks for a client acting for itself. */
+  /**
+   * The route is for users; the token speaks for a client acting for itself. The error code is
+   * RFC 9470's; the status is 403, not its 401: the client authenticated fine, and signing in
+   * again as itself would change nothing.
+   */
   static userRequired(scope: ChallengeScope): BearerChallengeException {
     return new BearerChallengeException(
       403,

@@ -3,7 +3,7 @@ export type BearerErrorCode =
   | 'invalid_request'
   | 'invalid_token'
   | 'insufficient_scope'
-  /** RFC 9470 §3: the route needs a signed-in user, the token has none (a machine client). */
+  /** RFC 9470's code: the route needs a signed-in user, the token has none (sent with 403). */
   | 'insufficient_user_authentication';
 
 export interface BearerChallengeParams {

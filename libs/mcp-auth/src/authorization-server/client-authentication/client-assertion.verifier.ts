@@ -6,6 +6,31 @@ import type { ClientRecord } from '../../storage/client-store.interface';
 import { InjectUsedJtiStore, type UsedJtiStore } from '../../storage/used-jti-store.interface';
 import { ClientKeySets } from './client-key-sets';
 
+type VerifyOptions = Parameters<typeof jwtVerify>[2];
+
+async function verifyWithAny(
+  assertion: string,
+  candidates: joseErrors.JWKSMultipleMatchingKeys,
+  options: VerifyOptions,
+): Promise<Record<string, unknown> | null> {
+  for await (const key of candidates) {
+    try {
+      return (await jwtVerify(assertion, key, options)).payload;
+    } catch {
+      // Not this one.
+    }
+  }
+  return null;
+}
+
+function isKeyMiss(error: unknown): boolean {
+  return (
+    error instanceof joseErrors.JWKSNoMatchingKey ||
+    error instanceof joseErrors.JWSSignatureVerificationFailed ||
+    error instanceof joseErrors.JWKSMultipleMatchingKeys
+  );
+}
+
 /** RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion. */
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Algorithms a client may sign assertions with (`token_endpoint_auth_signing_alg_values_supported`). */
@@ -17,7 +42,8 @@ const CLOCK_TOLERANCE_SECONDS = 30;
 /**
  * Checks a `private_key_jwt` client assertion (RFC 7523 §3, RFC 7521 §5.2): signed with one of
  * the client's keys by an advertised algorithm, `iss` = `sub` = client_id, `aud` naming this
- * server (its issuer, or the endpoint's URL), a near `exp`, and a `jti` used once, recorded in
+ * server (its issuer, the endpoint's URL, or the token endpoint's URL, which some clients use
+ * for every endpoint), a near `exp`, and a `jti` used once, recorded in
  * the database until the assertion expires so that no instance accepts it twice.
  */
 @Injectable()
@@ -64,8 +90,14 @@ export class ClientAssertionVerifier {
       try {
         return (await jwtVerify(assertion, keys, options)).payload;
       } catch (error) {
-        // A key the cached set lacks: the client may have rotated; fetch once more.
-        if (!refresh && error instanceof joseErrors.JWKSNoMatchingKey) continue;
+        // No `kid` and several keys fit (SDK assertions carry none): try each of them.
+        if (error instanceof joseErrors.JWKSMultipleMatchingKeys) {
+          const payload = await verifyWithAny(assertion, error, options);
+          if (payload) return payload;
+        }
+        // A key the cached set lacks, or a signature no cached key checks: the client may have
+        // rotated its keys; fetch them once more (at most once a minute per key set).
+        if (!refresh && isKeyMiss(error)) continue;
         return null;
       }
     }

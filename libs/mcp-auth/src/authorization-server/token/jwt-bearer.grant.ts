@@ -131,6 +131,13 @@ export class JwtBearerGrant implements TokenGrant {
         maxTokenAge: MAX_LIFETIME_SECONDS,
       }));
     } catch (error) {
+      if (isKeyFetchFailure(error)) {
+        // The provider's keys cannot be had now: not the assertion's fault, retry later.
+        this.logger.warn(`${provider.issuer}: keys unavailable: ${(error as Error).message}`);
+        throw OAuthError.temporarilyUnavailable('The identity provider keys are unavailable.', {
+          retryAfterSeconds: 5,
+        });
+      }
       const reason = error instanceof joseErrors.JOSEError ? error.code : 'invalid';
       throw OAuthError.invalidGrant(`The ID-JAG is not valid (${reason}).`);
     }
@@ -164,6 +171,19 @@ export class JwtBearerGrant implements TokenGrant {
     if (decision.action === 'refuse') throw OAuthError.invalidGrant(decision.reason);
     return decision.subject ?? (claims.sub as string);
   }
+}
+
+/** jose's remote key set could not fetch: a timeout, a network error or a non-200 answer. */
+function isKeyFetchFailure(error: unknown): boolean {
+  if (error instanceof joseErrors.JWKSTimeout) return true;
+  if (error instanceof joseErrors.JOSEError) {
+    return (
+      error.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set HTTP response/.test(error.message)
+    );
+  }
+  // fetch's own failures (TypeError "fetch failed", AbortError), possibly from another realm.
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'TypeError' || name === 'AbortError' || name === 'TimeoutError';
 }
 
 /** The ID-JAG `scope` claim: a space-separated string (RFC 6749 §3.3). */

@@ -7,7 +7,7 @@ import type { ClientRecord } from '../../storage/client-store.interface';
  * Scopes of a token issued without a user at a browser (client credentials, ID-JAG): what was
  * asked for, within what the client may have (its registered `scope`, else the resource's
  * scopes) and within what the resource understands. Nothing asked: the resource's defaults
- * the client may have. `offline_access` is never granted: no refresh token is issued.
+ * the client may have. Asking for `offline_access` is `invalid_scope`: no refresh token is issued.
  *
  * @throws OAuthError invalid_scope
  */

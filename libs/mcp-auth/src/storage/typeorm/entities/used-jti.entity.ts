@@ -6,7 +6,7 @@ export class UsedJtiEntity {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_used_jtis_pkey' })
   issuer!: string;
 
-  /** SHA-256 of the assertion's issuer and `jti`. */
+  /** SHA-256 of the namespace (`client:<client_id>`, `id-jag:<iss>`) and the `jti`. */
   @PrimaryColumn({
     name: 'jti_hash',
     type: 'text',
