@@ -6,6 +6,7 @@ import {
   type ClientMetadataDocumentOptions,
   createPostgresDataSource,
   EmbeddedDatabaseLockedError,
+  type EnterpriseAuthorizationOptions,
   MCP_AUTH_MIGRATIONS,
   McpAuthModule,
   type McpAuthModuleOptions,
@@ -83,6 +84,8 @@ export class AppModule {
             federation: federationOptions(config, (message) =>
               new Logger('SampleMcpServer').warn(message),
             ),
+            // MCP_AUTH_TRUSTED_IDPS: clients redeem ID-JAGs of these identity providers.
+            enterprise: enterpriseOptions(config),
             migrationsRun: true,
             ...authOverrides,
           }),
@@ -110,5 +113,21 @@ function metadataDocumentOptions(config: AppConfig): ClientMetadataDocumentOptio
   return {
     allowLoopbackHosts: config.cimdAllowLoopbackHosts,
     ...(config.cimdCaFile ? { ca: readFileSync(config.cimdCaFile, 'utf8') } : {}),
+  };
+}
+
+/**
+ * Enterprise-managed authorization from `MCP_AUTH_TRUSTED_IDPS`, or undefined (the grant off).
+ * A user of a provider is `<issuer>|<sub>` here: `iss` and `sub` together are unique, and the
+ * subject never collides with the demo user's (`demo|...`) or a federated one (`oidc|...`).
+ */
+function enterpriseOptions(config: AppConfig): EnterpriseAuthorizationOptions | undefined {
+  if (config.trustedIdentityProviders.length === 0) return undefined;
+  return {
+    trustedIdentityProviders: config.trustedIdentityProviders.map(({ issuer, jwksUri }) => ({
+      issuer,
+      ...(jwksUri !== undefined ? { jwksUri } : {}),
+    })),
+    identity: ({ issuer, subject }) => ({ action: 'accept', subject: `${issuer}|${subject}` }),
   };
 }

@@ -16,6 +16,7 @@ describe('loadAppConfig', () => {
       cimdAllowLoopbackHosts: [],
       cimdCaFile: undefined,
       federation: { oidc: undefined, github: undefined, tokenKeys: [], keepTokens: false },
+      trustedIdentityProviders: [],
     });
   });
 
@@ -321,6 +322,98 @@ describe('loadAppConfig', () => {
           GITHUB_CLIENT_ID: 'Iv1.abc',
         }),
       ).toThrow(/PORT must be a TCP port[\s\S]*UPSTREAM_OIDC_CLIENT_ID[\s\S]*GITHUB_CLIENT_SECRET/);
+    });
+  });
+
+  describe('MCP_AUTH_TRUSTED_IDPS: enterprise identity providers whose ID-JAGs are redeemed', () => {
+    const idps = (value: unknown) => ({ MCP_AUTH_TRUSTED_IDPS: JSON.stringify(value) });
+
+    it('a JSON array of { issuer, jwks_uri }, jwks_uri optional (discovery), issuers as written', () => {
+      expect(
+        loadAppConfig(
+          idps([
+            { issuer: 'https://acme.okta.com', jwks_uri: 'https://acme.okta.com/oauth2/v1/keys' },
+            { issuer: 'https://login.microsoftonline.com/tenant-id/v2.0/' },
+            { issuer: 'http://127.0.0.1:4000', jwks_uri: 'http://localhost:4000/jwks?v=2' },
+            { issuer: 'http://[::1]:4000' },
+          ]),
+        ).trustedIdentityProviders,
+      ).toEqual([
+        { issuer: 'https://acme.okta.com', jwksUri: 'https://acme.okta.com/oauth2/v1/keys' },
+        { issuer: 'https://login.microsoftonline.com/tenant-id/v2.0/', jwksUri: undefined },
+        { issuer: 'http://127.0.0.1:4000', jwksUri: 'http://localhost:4000/jwks?v=2' },
+        { issuer: 'http://[::1]:4000', jwksUri: undefined },
+      ]);
+      expect(loadAppConfig({ MCP_AUTH_TRUSTED_IDPS: ' ' }).trustedIdentityProviders).toEqual([]);
+      expect(loadAppConfig(idps([])).trustedIdentityProviders).toEqual([]);
+    });
+
+    it('http only on loopback, as the module requires, in one list of problems that echoes no URL', () => {
+      const load = () =>
+        loadAppConfig(
+          idps([
+            { issuer: 'http://idp.example.com', jwks_uri: 'https://idp.example.com/keys' },
+            { issuer: 'https://idp.example.com', jwks_uri: 'http://10.0.0.5/keys' },
+            { issuer: 'ftp://idp.example.com' },
+            { issuer: 'idp.example.com' },
+            { issuer: 'https://admin:hunter2hunter2@idp.example.com' },
+            { issuer: 'https://idp.example.com/?tenant=1' },
+            { issuer: 'https://idp2.example.com', jwks_uri: 'https://idp2.example.com/keys#k' },
+            { jwks_uri: 'https://idp3.example.com/keys' },
+            { issuer: 42 },
+          ]),
+        );
+      expect(load).toThrow(
+        new RegExp(
+          [
+            String.raw`MCP_AUTH_TRUSTED_IDPS\[0\]\.issuer must be https \(http only on localhost, 127\.0\.0\.1 or \[::1\]\)`,
+            String.raw`MCP_AUTH_TRUSTED_IDPS\[1\]\.jwks_uri must be https`,
+            String.raw`MCP_AUTH_TRUSTED_IDPS\[2\]\.issuer must be https`,
+            String.raw`MCP_AUTH_TRUSTED_IDPS\[3\]\.issuer must be an absolute URL`,
+            String.raw`MCP_AUTH_TRUSTED_IDPS\[4\]\.issuer must not contain user information`,
+            String.raw`MCP_AUTH_TRUSTED_IDPS\[5\]\.issuer must have no query or fragment`,
+            String.raw`MCP_AUTH_TRUSTED_IDPS\[6\]\.jwks_uri must have no fragment`,
+            String.raw`MCP_AUTH_TRUSTED_IDPS\[7\]\.issuer is required`,
+            String.raw`MCP_AUTH_TRUSTED_IDPS\[8\]\.issuer must be a URL string`,
+          ].join(String.raw`[^\n]*\n {2}- `),
+        ),
+      );
+      expect(load).not.toThrow(/hunter2|idp\.example\.com|10\.0\.0\.5/);
+    });
+
+    it('refuses what is not a list of such objects: bad JSON (not echoed), an object, other members, twice the same issuer', () => {
+      expect(() =>
+        loadAppConfig({ MCP_AUTH_TRUSTED_IDPS: '[{"issuer": "https://u:hunter2hunter2@x"' }),
+      ).toThrow(/MCP_AUTH_TRUSTED_IDPS is not valid JSON: it must be a JSON array of/);
+      expect(() =>
+        loadAppConfig({ MCP_AUTH_TRUSTED_IDPS: '[{"issuer": "https://u:hunter2hunter2@x"' }),
+      ).not.toThrow(/hunter2/);
+      expect(() => loadAppConfig(idps({ issuer: 'https://idp.example.com' }))).toThrow(
+        /MCP_AUTH_TRUSTED_IDPS must be a JSON array of/,
+      );
+      expect(() =>
+        loadAppConfig(
+          idps([
+            'https://idp.example.com',
+            { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/keys' },
+            { issuer: 'https://idp.example.com' },
+          ]),
+        ),
+      ).toThrow(
+        /MCP_AUTH_TRUSTED_IDPS\[0\] must be an object with "issuer" and "jwks_uri"\n {2}- MCP_AUTH_TRUSTED_IDPS\[1\] has unknown member "jwksUri": only "issuer" and "jwks_uri"\n {2}- MCP_AUTH_TRUSTED_IDPS\[2\]\.issuer is listed twice/,
+      );
+    });
+
+    it('lists its problems with every other one', () => {
+      expect(() =>
+        loadAppConfig({
+          PORT: 'eighty',
+          ...idps([{ issuer: 'http://idp.example.com' }]),
+          GITHUB_CLIENT_ID: 'Iv1.abc',
+        }),
+      ).toThrow(
+        /PORT must be a TCP port[\s\S]*GITHUB_CLIENT_SECRET[\s\S]*MCP_AUTH_TRUSTED_IDPS\[0\]/,
+      );
     });
   });
 });

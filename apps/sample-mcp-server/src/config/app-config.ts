@@ -36,6 +36,19 @@ export interface AppConfig {
   cimdCaFile: string | undefined;
   /** Sign-in at upstream identity providers, beside the demo password. */
   federation: FederationConfig;
+  /**
+   * `MCP_AUTH_TRUSTED_IDPS`: enterprise identity providers whose ID-JAGs clients redeem at
+   * /token (enterprise-managed authorization). Empty when unset: the grant is off.
+   */
+  trustedIdentityProviders: TrustedIdpConfig[];
+}
+
+/** One entry of `MCP_AUTH_TRUSTED_IDPS`: `{ "issuer": ..., "jwks_uri": ... }`. */
+export interface TrustedIdpConfig {
+  /** The ID-JAG `iss`, compared exactly. */
+  issuer: string;
+  /** `jwks_uri`; unset: found by the provider's discovery document. */
+  jwksUri: string | undefined;
 }
 
 /** `UPSTREAM_OIDC_*`: an OpenID Connect provider found by discovery (provider id `oidc`). */
@@ -71,6 +84,9 @@ export interface FederationConfig {
    */
   keepTokens: boolean;
 }
+
+/** Host names of the loopback interface, as `URL.hostname` spells them. */
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export const DEFAULT_DEMO_USERNAME = 'demo';
 export const DEFAULT_UPSTREAM_OIDC_SCOPES = ['openid', 'profile', 'email'];
@@ -191,6 +207,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
 
   const federation = loadFederationConfig(env, production, problems);
+  const trustedIdentityProviders = loadTrustedIdps(env.MCP_AUTH_TRUSTED_IDPS, problems);
 
   if (problems.length) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -212,7 +229,84 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     cimdAllowLoopbackHosts,
     cimdCaFile: env.MCP_AUTH_CIMD_CA_FILE?.trim() || undefined,
     federation,
+    trustedIdentityProviders,
   };
+}
+
+const TRUSTED_IDP_MEMBERS = ['issuer', 'jwks_uri'];
+const TRUSTED_IDPS_SHAPE =
+  'a JSON array of { "issuer": "https://idp.example.com", "jwks_uri": "https://idp.example.com/keys" } objects';
+
+/**
+ * `MCP_AUTH_TRUSTED_IDPS`, its problems added to `problems` (the module's rules: https, or
+ * http on loopback only). URLs are never echoed: one could carry user:password@.
+ */
+function loadTrustedIdps(text: string | undefined, problems: string[]): TrustedIdpConfig[] {
+  if (!text?.trim()) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // JSON.parse quotes the text around the error: not echoed either.
+    problems.push(`MCP_AUTH_TRUSTED_IDPS is not valid JSON: it must be ${TRUSTED_IDPS_SHAPE}`);
+    return [];
+  }
+  if (!Array.isArray(parsed)) {
+    problems.push(`MCP_AUTH_TRUSTED_IDPS must be ${TRUSTED_IDPS_SHAPE}`);
+    return [];
+  }
+  const before = problems.length;
+  const providers: TrustedIdpConfig[] = [];
+  const issuers = new Set<string>();
+  for (const [index, entry] of parsed.entries()) {
+    const where = `MCP_AUTH_TRUSTED_IDPS[${index}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      problems.push(`${where} must be an object with "issuer" and "jwks_uri"`);
+      continue;
+    }
+    const record = entry as Record<string, unknown>;
+    const unknown = Object.keys(record).filter((name) => !TRUSTED_IDP_MEMBERS.includes(name));
+    if (unknown.length) {
+      problems.push(
+        `${where} has unknown member${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => JSON.stringify(name)).join(', ')}: only "issuer" and "jwks_uri"`,
+      );
+    }
+    const issuerProblem = trustedIdpUrlProblem(record.issuer, 'issuer');
+    if (issuerProblem) problems.push(`${where}.issuer ${issuerProblem}`);
+    else if (issuers.has(record.issuer as string)) {
+      problems.push(`${where}.issuer is listed twice`);
+    }
+    const jwksProblem =
+      record.jwks_uri === undefined ? undefined : trustedIdpUrlProblem(record.jwks_uri, 'jwks_uri');
+    if (jwksProblem) problems.push(`${where}.jwks_uri ${jwksProblem}`);
+    if (!issuerProblem) issuers.add(record.issuer as string);
+    providers.push({
+      issuer: record.issuer as string,
+      jwksUri: record.jwks_uri as string | undefined,
+    });
+  }
+  return problems.length === before ? providers : [];
+}
+
+/**
+ * Why an identity provider URL is refused, or undefined: https, or http on loopback only; an
+ * issuer has no query or fragment (RFC 8414 §2), a key set URL no fragment.
+ */
+function trustedIdpUrlProblem(value: unknown, kind: 'issuer' | 'jwks_uri'): string | undefined {
+  if (value === undefined) return 'is required';
+  if (typeof value !== 'string') return 'must be a URL string';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute URL';
+  }
+  if (url.username || url.password) return 'must not contain user information';
+  if (kind === 'issuer' && (url.search || url.hash)) return 'must have no query or fragment';
+  if (url.hash) return 'must have no fragment';
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return undefined;
+  return 'must be https (http only on localhost, 127.0.0.1 or [::1])';
 }
 
 /**
