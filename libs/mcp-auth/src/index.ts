@@ -11,6 +11,7 @@ export { DEFAULT_RATE_LIMITS } from './abuse/rate-limit.config';
 export type { IntrospectionOptions } from './authorization-server/introspection/introspection-options';
 export { McpAuthConfig, type EndpointUrls, type ResolvedResource } from './mcp-auth.config';
 export type { ResolvedClientMetadataDocumentOptions } from './authorization-server/client-metadata-document/client-metadata-document-options';
+export type { ResolvedAuditOptions } from './audit/audit-options';
 
 // The resource server (also alone, as `nestjs-mcp-auth/resource-server`)
 export * from './resource-server';
@@ -45,7 +46,15 @@ export {
 export type { AccessTokenClaims } from './tokens/access-token-claims.interface';
 export { SigningKeyService } from './tokens/signing-key.service';
 export { McpAuthHealth, type McpAuthHealthDetails } from './lifecycle/mcp-auth.health';
-export type { ActiveSigningKey, SigningKeyConfig } from './tokens/signing-key.config';
+export type {
+  ActiveSigningKey,
+  SigningKeyChange,
+  SigningKeyConfig,
+} from './tokens/signing-key.config';
+
+// Audit events: one JSON log line each, and @nestjs/event-emitter events when the host has it
+export { McpAuthAudit } from './audit/audit.service';
+export type * from './audit/audit-event';
 
 // Storage contracts, the PostgreSQL schema and a DataSource for it
 export * from './storage/authorization-code-store.interface';

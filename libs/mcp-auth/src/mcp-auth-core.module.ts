@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { rateLimitProviders } from './abuse/rate-limit.providers';
+import { McpAuthAudit } from './audit/audit.service';
 import { BodyParserErrorsResponder } from './body-parser-errors.responder';
 import {
   AuthorizationRequestValidator,
@@ -178,6 +179,7 @@ export class McpAuthCoreModule extends ConfigurableModuleClass {
       RevocationList,
       LocalIssuerTokenVerifier,
       McpAuthHealth,
+      McpAuthAudit,
     ];
     return {
       ...base,
@@ -191,6 +193,7 @@ export class McpAuthCoreModule extends ConfigurableModuleClass {
       providers: [
         ...(base.providers ?? []),
         configProvider,
+        McpAuthAudit,
         dataSourceProvider(extras.dataSource),
         ...storeProviders,
         ...lifecycleProviders,

@@ -1,4 +1,5 @@
 import type { RateLimitOptions } from './abuse/rate-limit-options.interface';
+import type { AuditOptions } from './audit/audit-options';
 import type { AuthorizationInteractionOptions } from './authorization-server/authorization/interaction-options';
 import type { ClientMetadataDocumentOptions } from './authorization-server/client-metadata-document/client-metadata-document-options';
 import type { IntrospectionOptions } from './authorization-server/introspection/introspection-options';
@@ -55,6 +56,7 @@ export type {
 export type { StorageOptions } from './storage/storage-options';
 export type { LifecycleOptions } from './lifecycle/lifecycle-options';
 export type { OpenApiOptions } from './http/openapi-options';
+export type { AuditOptions } from './audit/audit-options';
 
 /** A protected MCP endpoint served by this application. */
 export interface McpResourceOptions {
@@ -131,4 +133,10 @@ export interface McpAuthModuleOptions
    * protected resource metadata.
    */
   openApi?: OpenApiOptions;
+  /**
+   * Audit events (client registered, consent, sign-in, tokens, revocations, key rotation,
+   * rate limits): one JSON log line each, and `@nestjs/event-emitter` events when the
+   * application has that package. See {@link AuditOptions}.
+   */
+  audit?: AuditOptions;
 }

@@ -1,6 +1,11 @@
 import type { McpAuthModuleOptions } from './mcp-auth-options.interface';
 import { validateRateLimitOptions } from './abuse/rate-limit.config';
 import {
+  type ResolvedAuditOptions,
+  resolveAuditOptions,
+  validateAuditOptions,
+} from './audit/audit-options';
+import {
   type ConsentOptions,
   type InteractionOptions,
   validateAuthorizationInteractionOptions,
@@ -109,6 +114,8 @@ export class McpAuthConfig {
   readonly scopesSupported: string[];
   /** Whether the module's routes appear in the host's OpenAPI document, and under which tag. */
   readonly openApi: Readonly<Required<OpenApiOptions>>;
+  /** How audit events are logged and named. */
+  readonly audit: ResolvedAuditOptions;
 
   constructor(options: McpAuthModuleOptions) {
     const problems = validateOptions(options);
@@ -164,6 +171,7 @@ export class McpAuthConfig {
     this.secureCookies = options.issuer.startsWith('https:');
     this.scopesSupported = Object.keys(options.scopes);
     this.openApi = resolveOpenApiOptions(options.openApi);
+    this.audit = resolveAuditOptions(options.audit);
 
     const base = `${this.issuer}${this.routePrefix}`;
     this.endpoints = {
@@ -212,6 +220,7 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
     ...validateEnterpriseOptions(options.enterprise),
     ...validateIntrospectionOptions(options.introspection),
     ...validateOpenApiOptions(options.openApi),
+    ...validateAuditOptions(options.audit),
   ];
 }
 

@@ -1,6 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { McpAuthAudit } from './audit/audit.service';
 import { MCP_AUTH_DATA_SOURCE, MCP_AUTH_SCHEMA_READY } from './mcp-auth.constants';
 import { McpAuthConfig } from './mcp-auth.config';
 import { MCP_AUTH_MODULE_OPTIONS } from './mcp-auth.module-definition';
@@ -27,6 +28,7 @@ import {
 } from './storage/typeorm/stores';
 import { AccessTokenIssuer } from './tokens/access-token.issuer';
 import { AccessTokenValidator } from './tokens/access-token.validator';
+import type { SigningKeyChange } from './tokens/signing-key.config';
 import { SigningKeyService } from './tokens/signing-key.service';
 
 export const configProvider: Provider = {
@@ -73,18 +75,24 @@ export const tokenProviders: Provider[] = [
   {
     provide: SigningKeyService,
     // Waits for the schema: with `migrationsRun` the key table may not exist before.
-    useFactory: async (store: SigningKeyStore, config: McpAuthConfig, _schemaReady: true) => {
+    useFactory: async (
+      store: SigningKeyStore,
+      config: McpAuthConfig,
+      audit: McpAuthAudit,
+      _schemaReady: true,
+    ) => {
       const keys = new SigningKeyService(store, {
         algorithm: config.algorithm,
         // A retired key keeps verifying for as long as a token it signed can live.
         verifyOverlap: config.accessTokenTtl + 60,
         encryptionSecret: config.keyEncryptionSecret,
         rotationInterval: config.keyRotationInterval,
+        onKeyCreated: (change) => audit.emit(signingKeyEvent(change)),
       });
       await keys.init();
       return keys;
     },
-    inject: [SigningKeyStore, McpAuthConfig, MCP_AUTH_SCHEMA_READY],
+    inject: [SigningKeyStore, McpAuthConfig, McpAuthAudit, MCP_AUTH_SCHEMA_READY],
   },
   {
     provide: AccessTokenIssuer,
@@ -102,3 +110,9 @@ export const tokenProviders: Provider[] = [
     inject: [SigningKeyService, McpAuthConfig],
   },
 ];
+
+function signingKeyEvent({ kid, algorithm, trigger, retiredKids }: SigningKeyChange) {
+  return trigger === 'initial'
+    ? { type: 'signing_key.created' as const, kid, algorithm }
+    : { type: 'signing_key.rotated' as const, kid, algorithm, retired_kids: retiredKids, trigger };
+}

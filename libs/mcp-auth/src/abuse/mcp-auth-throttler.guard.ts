@@ -7,6 +7,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import { createHash } from 'node:crypto';
+import { McpAuthAudit } from '../audit/audit.service';
 import { setPublicCorsHeaders } from '../http/cors-headers';
 import { setHeader, type HttpRequest, type HttpResponse } from '../http/http-exchange';
 import { McpAuthConfig } from '../mcp-auth.config';
@@ -22,6 +23,9 @@ const PAGE_ENDPOINTS: ReadonlySet<RateLimitedEndpoint> = new Set(['authorize', '
 const CORS_ENDPOINTS: ReadonlySet<RateLimitedEndpoint> = new Set(['token', 'register', 'revoke']);
 
 const RATE_LIMITED_ENDPOINT = Symbol('McpAuth:RateLimitedEndpoint');
+
+/** Blocks remembered for the audit at most (oldest dropped first). */
+const MAX_AUDITED_BLOCKS = 10_000;
 
 /**
  * Names the limited endpoint a controller serves. The guard counts by this name, not by the
@@ -51,12 +55,15 @@ export function RateLimited(endpoint: RateLimitedEndpoint): ClassDecorator {
 @Injectable()
 export class McpAuthThrottlerGuard extends ThrottlerGuard {
   private readonly endpointThrottlers = new Map<RateLimitedEndpoint, ThrottlerOptions>();
+  /** Counter keys whose block was audited, with when the block ends. */
+  private readonly auditedBlocks = new Map<string, number>();
 
   constructor(
     @Inject(MCP_AUTH_RATE_LIMITS) private readonly limits: ResolvedRateLimits,
     @Inject(MCP_AUTH_THROTTLER_STORAGE) storage: ThrottlerStorage,
     private readonly config: McpAuthConfig,
     reflector: Reflector,
+    private readonly audit: McpAuthAudit,
   ) {
     const throttlers: ThrottlerOptions[] = Object.entries(limits.rules).map(([name, rule]) => ({
       name,
@@ -109,6 +116,36 @@ export class McpAuthThrottlerGuard extends ThrottlerGuard {
       .digest('hex');
   }
 
+  /**
+   * One `rate_limit.exceeded` event per counter and block, not one per refused request: a
+   * flood must not turn into as many log lines.
+   */
+  private auditRefusal(
+    endpoint: RateLimitedEndpoint,
+    detail: ThrottlerLimitDetail,
+    ip: string | undefined,
+  ): void {
+    const now = Date.now();
+    if ((this.auditedBlocks.get(detail.key) ?? 0) > now) return;
+    if (this.auditedBlocks.size >= MAX_AUDITED_BLOCKS) {
+      for (const [key, until] of this.auditedBlocks) {
+        if (until <= now) this.auditedBlocks.delete(key);
+      }
+      const oldest = this.auditedBlocks.keys().next();
+      if (this.auditedBlocks.size >= MAX_AUDITED_BLOCKS && !oldest.done) {
+        this.auditedBlocks.delete(oldest.value);
+      }
+    }
+    this.auditedBlocks.set(detail.key, now + Math.max(1, detail.timeToBlockExpire) * 1000);
+    this.audit.emit({
+      type: 'rate_limit.exceeded',
+      endpoint,
+      limit: detail.limit,
+      window_seconds: detail.ttl / 1000,
+      ...this.audit.clientAddress(ip),
+    });
+  }
+
   protected override async throwThrottlingException(
     context: ExecutionContext,
     detail: ThrottlerLimitDetail,
@@ -116,6 +153,7 @@ export class McpAuthThrottlerGuard extends ThrottlerGuard {
     const retryAfter = String(Math.max(1, Math.ceil(detail.timeToBlockExpire)));
     const http = context.switchToHttp();
     const endpoint = this.endpointOf(context);
+    if (endpoint) this.auditRefusal(endpoint, detail, http.getRequest<HttpRequest>().ip);
     if (endpoint && PAGE_ENDPOINTS.has(endpoint)) {
       // The page filter bound to these controllers renders it.
       throw new OAuthError(

@@ -80,6 +80,7 @@ export class FederationController {
         currentUrl,
         binding?.hash,
         rotated.hash,
+        request.ip,
       );
       switch (outcome.kind) {
         case 'redirect':

@@ -1,4 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { SignInFailedAuditEvent } from '../audit/audit-event';
+import { McpAuthAudit } from '../audit/audit.service';
 import { McpAuthConfig } from '../mcp-auth.config';
 import {
   InteractionNotFoundError,
@@ -50,6 +52,7 @@ export class FederationService {
     private readonly upstreamTokens: UpstreamTokens,
     @InjectFederationStateStore() private readonly states: FederationStateStore,
     @InjectAuthorizationRequestStore() private readonly requests: AuthorizationRequestStore,
+    private readonly audit: McpAuthAudit,
   ) {}
 
   /** The URL to register at the provider. */
@@ -91,13 +94,14 @@ export class FederationService {
 
   /**
    * Handles the provider's callback at `currentUrl`, for the browser holding `binding`.
-   * Refusals change nothing but the consumed state.
+   * Refusals change nothing but the consumed state. `ip` is the browser's, for the audit.
    */
   async finish(
     providerId: string,
     currentUrl: URL,
     browserBindingHash: string | undefined,
     newBindingHash: string,
+    ip?: string,
   ): Promise<FederationOutcome> {
     const provider = this.providers.get(providerId);
     if (!provider) return page(404, 'Not found', 'There is no such sign-in provider.');
@@ -114,13 +118,20 @@ export class FederationService {
         ? page(403, 'Request refused', ANOTHER_BROWSER)
         : page(400, 'This sign-in has expired', EXPIRED);
     }
+    const who = {
+      method: 'federation' as const,
+      provider: providerId,
+      ...this.audit.clientAddress(ip),
+    };
+    const failed = (reason: SignInFailedAuditEvent['reason'], clientId?: string) =>
+      this.audit.emit({ type: 'sign_in.failed', ...who, client_id: clientId, reason });
     if (record.provider !== providerId) {
       // A state minted for one provider came back from another: a mix-up, never accepted.
+      failed('provider_mismatch');
       return page(400, 'Sign-in failed', 'The answer came from another sign-in provider.');
     }
-    if (!(await this.requests.findActive(record.interactionIdHash))) {
-      return page(400, 'This sign-in has expired', EXPIRED);
-    }
+    const pending = await this.requests.findActive(record.interactionIdHash);
+    if (!pending) return page(400, 'This sign-in has expired', EXPIRED);
 
     let identity: UpstreamIdentity;
     let tokens: UpstreamTokenSet;
@@ -131,11 +142,14 @@ export class FederationService {
         codeVerifier: record.codeVerifier,
       }));
     } catch (error) {
+      const reason = failureReason(error);
+      if (reason) failed(reason, pending.clientId);
       return this.upstreamFailure(provider, record.interactionIdHash, error);
     }
 
     const decision = await this.decide(identity);
     if (decision.action === 'refuse') {
+      failed('identity_refused', pending.clientId);
       const denied = await this.deny(record.interactionIdHash, decision.reason);
       return denied
         ? { kind: 'refused', reason: decision.reason, returnUrl: denied }
@@ -148,6 +162,7 @@ export class FederationService {
       { current: browserBindingHash as string, next: newBindingHash },
     );
     if (!signedIn) return page(400, 'This sign-in has expired', EXPIRED);
+    this.audit.emit({ type: 'sign_in.succeeded', ...who, client_id: pending.clientId, subject });
     try {
       // Consent was given on our page before the browser left for the provider.
       const { redirectUrl, grantId } = await this.authorization.completeAuthorizationByHash(
@@ -233,6 +248,13 @@ const ANOTHER_BROWSER =
   'This sign-in was started in another browser. Start again from the application.';
 const EXPIRED =
   'The sign-in is unknown, expired or already finished. Start again from the application.';
+
+/** The audited reason of an upstream sign-in that threw; undefined for unexpected errors. */
+function failureReason(error: unknown): SignInFailedAuditEvent['reason'] | undefined {
+  if (error instanceof UpstreamUnavailableError) return 'upstream_unavailable';
+  if (!(error instanceof UpstreamRefusedError)) return undefined;
+  return error.error === 'access_denied' ? 'upstream_denied' : 'upstream_refused';
+}
 
 function page(status: number, title: string, message: string): FederationOutcome {
   return { kind: 'page', status, title, message };

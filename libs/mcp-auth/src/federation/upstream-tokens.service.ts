@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { McpAuthAudit } from '../audit/audit.service';
 import { McpAuthConfig } from '../mcp-auth.config';
 import { type GrantStore, InjectGrantStore } from '../storage/grant-store.interface';
 import {
@@ -58,6 +59,7 @@ export class UpstreamTokens implements OnModuleInit, OnModuleDestroy {
     private readonly providers: UpstreamProviders,
     @InjectUpstreamTokenStore() private readonly store: UpstreamTokenStore,
     @InjectGrantStore() private readonly grants: GrantStore,
+    private readonly audit: McpAuthAudit,
   ) {
     const keys = config.federation.tokenEncryptionKeys;
     this.sealing = keys?.length ? new UpstreamTokenSealing(keys) : undefined;
@@ -160,6 +162,13 @@ export class UpstreamTokens implements OnModuleInit, OnModuleDestroy {
     if (refused instanceof UpstreamRefusedError && refused.error === 'invalid_grant') {
       // The provider ended the user's session: ours ends with it, on every instance.
       await this.grants.revokeGrant(grantId, 'upstream_revoked');
+      this.audit.emit({
+        type: 'grant.revoked',
+        grant_id: grantId,
+        reason: 'upstream_revoked',
+        actor: 'upstream',
+        provider: providerId,
+      });
       await this.store.delete(grantId);
       throw new UpstreamTokenUnavailableError(
         'upstream_revoked',

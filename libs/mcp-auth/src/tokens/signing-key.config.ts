@@ -23,6 +23,24 @@ export interface SigningKeyConfig {
    * i.e. how long another instance's rotation may take to reach this one. Default 60.
    */
   refreshInterval?: number;
+  /**
+   * Told of every key this service creates, after the key set was reloaded (e.g. for an audit
+   * trail). Must not throw; an error is logged and ignored.
+   */
+  onKeyCreated?: (change: SigningKeyChange) => void;
+}
+
+/** A signing key the service created, and why. */
+export interface SigningKeyChange {
+  kid: string;
+  algorithm: SigningAlgorithm;
+  /**
+   * `initial`: no key could sign (first boot, or a new `algorithm`); `schedule`:
+   * `rotationInterval` elapsed; `manual`: `rotate()` was called.
+   */
+  trigger: 'initial' | 'schedule' | 'manual';
+  /** The keys it retired (they keep verifying for `verifyOverlap`); none for `initial`. */
+  retiredKids: string[];
 }
 
 /** The key that signs new tokens. */

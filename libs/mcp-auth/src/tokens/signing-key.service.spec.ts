@@ -153,6 +153,35 @@ describe('SigningKeyService', () => {
     expect(store.records.find((record) => record.kid === firstKid)!.retiresAt).not.toBeNull();
   });
 
+  it('tells onKeyCreated of the first key, a manual and a scheduled rotation, and survives it throwing', async () => {
+    const store = new InMemorySigningKeyStore();
+    const changes: unknown[] = [];
+    const keys = await startService(store, {
+      rotationInterval: 3600,
+      onKeyCreated: (change) => changes.push(change),
+    });
+    const first = keys.getSigningKey().kid;
+    await keys.rotate();
+    const second = keys.getSigningKey().kid;
+    store.records.find((record) => record.kid === second)!.createdAt = new Date(
+      Date.now() - 3601 * 1000,
+    );
+    await keys.refresh();
+    const third = keys.getSigningKey().kid;
+    expect(changes).toEqual([
+      { kid: first, algorithm: 'ES256', trigger: 'initial', retiredKids: [] },
+      { kid: second, algorithm: 'ES256', trigger: 'manual', retiredKids: [first] },
+      { kid: third, algorithm: 'ES256', trigger: 'schedule', retiredKids: [second] },
+    ]);
+
+    const failing = await startService(new InMemorySigningKeyStore(), {
+      onKeyCreated: () => {
+        throw new Error('listener down');
+      },
+    });
+    await expect(failing.rotate()).resolves.toBeUndefined();
+  });
+
   it('stops publishing a key once it expires', async () => {
     const store = new InMemorySigningKeyStore();
     const keys = await startService(store);

@@ -5,6 +5,7 @@ import type { SigningKeyRecord, SigningKeyStore } from '../storage/signing-key-s
 import {
   SUPPORTED_SIGNING_ALGORITHMS,
   type ActiveSigningKey,
+  type SigningKeyChange,
   type SigningKeyConfig,
 } from './signing-key.config';
 import { SigningKeySealing } from './signing-key-sealing';
@@ -19,6 +20,7 @@ import {
 export {
   SUPPORTED_SIGNING_ALGORITHMS,
   type ActiveSigningKey,
+  type SigningKeyChange,
   type SigningKeyConfig,
 } from './signing-key.config';
 
@@ -115,7 +117,7 @@ export class SigningKeyService {
    */
   rotate(): Promise<void> {
     return this.serialize(async () => {
-      await this.rotateLocked();
+      await this.rotateLocked('manual');
     });
   }
 
@@ -153,21 +155,33 @@ export class SigningKeyService {
       const created = await this.createKey();
       this.logger.log(`Created signing key ${created.kid} (${created.algorithm})`);
       await this.load();
+      this.announce({ kid: created.kid, algorithm: this.config.algorithm, trigger: 'initial' });
       return;
     }
     if (
       this.rotationIntervalMs > 0 &&
       Date.now() - set.signingCreatedAt >= this.rotationIntervalMs
     ) {
-      await this.rotateLocked();
+      await this.rotateLocked('schedule');
     }
   }
 
-  private async rotateLocked(): Promise<void> {
+  private async rotateLocked(trigger: 'schedule' | 'manual'): Promise<void> {
     const created = await this.createKey();
-    await this.retireOlderKeys(created);
+    const retiredKids = await this.retireOlderKeys(created);
     await this.load();
     this.logger.log(`Rotated signing keys; now signing with ${created.kid}`);
+    this.announce({ kid: created.kid, algorithm: this.config.algorithm, trigger, retiredKids });
+  }
+
+  private announce(
+    change: Omit<SigningKeyChange, 'retiredKids'> & { retiredKids?: string[] },
+  ): void {
+    try {
+      this.config.onKeyCreated?.({ ...change, retiredKids: change.retiredKids ?? [] });
+    } catch (error) {
+      this.logger.warn(`onKeyCreated failed: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -176,7 +190,8 @@ export class SigningKeyService {
    * `refreshInterval`: an instance that has not reloaded yet may still sign with the old key
    * for up to `refreshInterval`, and those tokens must verify until they expire.
    */
-  private async retireOlderKeys(created: SigningKeyRecord): Promise<void> {
+  private async retireOlderKeys(created: SigningKeyRecord): Promise<string[]> {
+    const retired: string[] = [];
     const now = new Date();
     const expiresAt = new Date(
       now.getTime() + this.config.verifyOverlap * 1000 + this.refreshIntervalMs,
@@ -188,8 +203,10 @@ export class SigningKeyService {
         record.createdAt.getTime() <= created.createdAt.getTime()
       ) {
         await this.store.retire(record.kid, now, expiresAt);
+        retired.push(record.kid);
       }
     }
+    return retired;
   }
 
   private async createKey(): Promise<SigningKeyRecord> {

@@ -10,6 +10,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
+import { McpAuthAudit } from '../../audit/audit.service';
 import { redirect, type HttpRequest, type HttpResponse } from '../../http/http-exchange';
 import { ENDPOINT_PATHS, McpAuthConfig } from '../../mcp-auth.config';
 import { isDatabaseUnavailableError } from '../../oauth/database-unavailable';
@@ -40,6 +41,7 @@ export class InteractionController implements OnModuleInit {
     @Optional()
     @Inject(ResourceOwnerAuthenticator)
     private readonly authenticator: ResourceOwnerAuthenticator | undefined,
+    private readonly audit: McpAuthAudit,
   ) {
     this.pages = new InteractionPageResponder(config, authorization, authenticator !== undefined);
     this.sessions = new InteractionSessions(config, authorization, this.pages);
@@ -112,7 +114,14 @@ export class InteractionController implements OnModuleInit {
         password.length <= MAX_CREDENTIAL_LENGTH
           ? await authenticator.authenticate(username, password, { ip: request.ip })
           : null;
+      const who = {
+        method: 'password' as const,
+        client_id: interaction.clientId,
+        ...this.audit.username(username.length <= MAX_CREDENTIAL_LENGTH ? username : undefined),
+        ...this.audit.clientAddress(request.ip),
+      };
       if (!owner) {
+        this.audit.emit({ type: 'sign_in.failed', ...who, reason: 'invalid_credentials' });
         this.pages.sendLogin(response, 401, id, interaction, binding, {
           username,
           error: 'The username or password is not correct.',
@@ -131,6 +140,7 @@ export class InteractionController implements OnModuleInit {
         await this.pages.notPending(id, request, response);
         return;
       }
+      this.audit.emit({ type: 'sign_in.succeeded', ...who, subject: owner.subject });
       rotated.writeCookie(response, this.config.secureCookies);
       // Post/redirect/get: the consent page (or the client) comes from a fresh GET, whose CSRF
       // token is keyed with the new cookie.

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { McpAuthAudit } from '../../audit/audit.service';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import type { PromptValue } from '../../oauth/prompt';
 import { isSubset } from '../../oauth/scope';
@@ -20,76 +21,20 @@ import { hashSecret } from '../../tokens/secret-hash';
 import { buildAuthorizationResponseUrl } from './authorization-response';
 import type { ValidatedAuthorizationRequest } from './authorization-request.validator';
 import { clientTrust, type Rememberability, rememberability } from './client-trust';
+import {
+  type AuthorizationResult,
+  type DenialReason,
+  InteractionNotFoundError,
+  type PendingInteraction,
+} from './interaction.types';
 
-/** A pending authorization as a login or consent page needs to describe it. */
-export interface PendingInteraction {
-  clientId: string;
-  clientName: string | null;
-  /**
-   * The client does not authenticate (`token_endpoint_auth_method: none`): anyone can present
-   * its client_id (RFC 8252 §8.6), so its name proves nothing and its consent is asked for
-   * every time (unless `consent.rememberForPublicClients`).
-   */
-  publicClient: boolean;
-  /**
-   * Metadata-document clients (AS-11): the host of the client_id URL, whose site published the
-   * name. Show it beside the name, which alone proves nothing (AS-17, CIMD §6.4). null for
-   * registered clients.
-   */
-  clientIdHost: string | null;
-  /**
-   * Every redirect URI of the client is on the loopback interface, so any program on the
-   * user's machine can receive the code in its name: warn (AS-17). Consent for a
-   * metadata-document client like this is never remembered.
-   */
-  loopbackOnly: boolean;
-  /** Where the code will go; show its host so the user sees who receives access (AS-17). */
-  redirectUri: string;
-  scopes: { name: string; description: string }[];
-  resource: string;
-  /**
-   * The client's `prompt` (OIDC Core §3.1.2.1). A host's own page must honour it:
-   * - `login`: sign the user in again, even with a live session;
-   * - `consent`: ask for consent even when it is remembered (`hasConsent` then says false);
-   * - `none`: show nothing. With a signed-in user call `completeAuthorization` (it answers
-   *   `consent_required` itself when consent would have to be asked), otherwise
-   *   `denyAuthorization` with `login_required`.
-   */
-  prompt: PromptValue[];
-  /** Set once someone signed in on this interaction. */
-  subject: string | null;
-  /** How the built-in consent page names the signed-in user. */
-  subjectDisplayName: string | null;
-  expiresAt: Date;
-}
-
-/** How a host's login page finishes an authorization. */
-export interface AuthorizationResult {
-  /** The signed-in user's stable id (token `sub`). */
-  subject: string;
-  /** Scopes the user approved; must be among those requested. Default: all requested. */
-  scopes?: string[];
-  /**
-   * Remember the approval so the same client is not asked again for these scopes. Default
-   * true; it takes effect only for clients that authenticate, or for every client with
-   * `consent.rememberForPublicClients`.
-   */
-  rememberConsent?: boolean;
-}
-
-/** Why an authorization is refused, as the client learns it. */
-export interface DenialReason {
-  error?: 'access_denied' | 'login_required' | 'consent_required' | 'interaction_required';
-  description?: string;
-}
-
-/** The interaction id is unknown, expired or already finished. */
-export class InteractionNotFoundError extends Error {
-  override readonly name = 'InteractionNotFoundError';
-  constructor() {
-    super('The authorization request is unknown, expired or already finished.');
-  }
-}
+// The host-facing types of the authorization, where they have always been imported from.
+export {
+  InteractionNotFoundError,
+  type AuthorizationResult,
+  type DenialReason,
+  type PendingInteraction,
+} from './interaction.types';
 
 /**
  * The resource-owner half of the authorization endpoint: holds validated requests while the
@@ -106,6 +51,7 @@ export class McpAuthorizationService {
     @InjectGrantStore() private readonly grants: GrantStore,
     @InjectConsentStore() private readonly consents: ConsentStore,
     @InjectClientStore() private readonly clients: ClientStore,
+    private readonly audit: McpAuthAudit,
   ) {}
 
   /** Persists a validated request and returns the interaction id to hand to the browser. */
@@ -239,6 +185,7 @@ export class McpAuthorizationService {
       !(await this.consentCovers(request.clientId, trust, [], result.subject, scopes))
     ) {
       // prompt=none: a code only on consent given before; nobody may have been asked now.
+      this.auditDenial(request, 'consent_required', result.subject);
       return {
         redirectUrl: buildAuthorizationResponseUrl(request.redirectUri, this.config.issuer, {
           error: 'consent_required',
@@ -247,9 +194,8 @@ export class McpAuthorizationService {
         }),
       };
     }
-    if (result.rememberConsent !== false && this.remembersConsent(trust)) {
-      await this.consents.remember(result.subject, request.clientId, scopes);
-    }
+    const remembered = result.rememberConsent !== false && this.remembersConsent(trust);
+    if (remembered) await this.consents.remember(result.subject, request.clientId, scopes);
     const grant = await this.grants.createGrant({
       clientId: request.clientId,
       subject: result.subject,
@@ -272,6 +218,15 @@ export class McpAuthorizationService {
       codeChallengeMethod: 'S256',
       expiresAt: new Date(Date.now() + this.config.codeTtl * 1000),
     });
+    const facts = {
+      client_id: request.clientId,
+      subject: result.subject,
+      grant_id: grant.id,
+      scopes,
+      resource: request.resource,
+    };
+    this.audit.emit({ type: 'consent.granted', ...facts, remembered });
+    this.audit.emit({ type: 'code.issued', ...facts });
     return {
       redirectUrl: buildAuthorizationResponseUrl(request.redirectUri, this.config.issuer, {
         code,
@@ -302,6 +257,7 @@ export class McpAuthorizationService {
   ): Promise<{ redirectUrl: string }> {
     const request = await this.requests.consume(interactionIdHash);
     if (!request) throw new InteractionNotFoundError();
+    this.auditDenial(request, reason.error ?? 'access_denied', request.subject);
     return {
       redirectUrl: buildAuthorizationResponseUrl(request.redirectUri, this.config.issuer, {
         error: reason.error ?? 'access_denied',
@@ -309,6 +265,21 @@ export class McpAuthorizationService {
         state: request.state,
       }),
     };
+  }
+
+  private auditDenial(
+    request: AuthorizationRequestRecord,
+    reason: Required<DenialReason>['error'],
+    subject: string | null,
+  ): void {
+    this.audit.emit({
+      type: 'consent.denied',
+      client_id: request.clientId,
+      subject,
+      scopes: request.scopes,
+      resource: request.resource,
+      reason,
+    });
   }
 
   private async findRequest(interactionId: string): Promise<AuthorizationRequestRecord | null> {

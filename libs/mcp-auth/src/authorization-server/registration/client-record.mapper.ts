@@ -1,4 +1,5 @@
-import type { ClientSource, NewClient } from '../../storage/client-store.interface';
+import type { McpAuthAuditClientFacts } from '../../audit/audit-event';
+import type { ClientRecord, ClientSource, NewClient } from '../../storage/client-store.interface';
 import { EXTRA_METADATA_MEMBERS, type ClientMetadata } from './client-metadata.interface';
 
 export interface ClientCredentials {
@@ -33,4 +34,35 @@ export function toNewClient(metadata: ClientMetadata, credentials: ClientCredent
     source: credentials.source,
     documentExpiresAt: credentials.documentExpiresAt ?? null,
   };
+}
+
+/** What the `client.*` audit events tell of a client: nothing secret, not even the hash. */
+export function auditedClient(record: ClientRecord): McpAuthAuditClientFacts {
+  return {
+    client_id: record.clientId,
+    source: record.source,
+    client_name: record.clientName,
+    redirect_uris: [...record.redirectUris],
+    grant_types: [...record.grantTypes],
+    token_endpoint_auth_method: record.tokenEndpointAuthMethod,
+  };
+}
+
+/** Whether a rewrite of a client record changed it (both as the store returned them). */
+export function sameClient(a: ClientRecord, b: ClientRecord): boolean {
+  const comparable = (record: ClientRecord) =>
+    JSON.stringify([
+      record.clientSecretHash,
+      record.clientSecretExpiresAt,
+      record.redirectUris,
+      record.tokenEndpointAuthMethod,
+      record.grantTypes,
+      record.responseTypes,
+      record.applicationType,
+      record.clientName,
+      record.scope,
+      record.metadata,
+      record.source,
+    ]);
+  return comparable(a) === comparable(b);
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { McpAuthAudit } from '../../audit/audit.service';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import type { RegistrationDecision } from './registration-options';
 import { OAuthError } from '../../oauth/oauth-error';
@@ -6,7 +7,7 @@ import { InjectClientStore, type ClientStore } from '../../storage/client-store.
 import { randomId, randomToken } from '../../tokens/random-token';
 import { hashSecret } from '../../tokens/secret-hash';
 import type { ClientInformationResponse, ClientMetadata } from './client-metadata.interface';
-import { toNewClient } from './client-record.mapper';
+import { auditedClient, toNewClient } from './client-record.mapper';
 import { validateClientMetadata, type ClientMetadataRules } from './validate-client-metadata';
 
 /** Facts about the registration request a policy may use. */
@@ -28,6 +29,7 @@ export class ClientRegistrationService {
   constructor(
     private readonly config: McpAuthConfig,
     @InjectClientStore() private readonly clients: ClientStore,
+    private readonly audit: McpAuthAudit,
   ) {
     this.rules = { scopesSupported: config.scopesSupported };
   }
@@ -64,6 +66,11 @@ export class ClientRegistrationService {
         source: 'dynamic',
       }),
     );
+    this.audit.emit({
+      type: 'client.registered',
+      ...auditedClient(record),
+      ...this.audit.clientAddress(context.ip),
+    });
 
     // RFC 7591 §3.2.1: the metadata as registered (defaults applied, unknown members dropped).
     return {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { McpAuthAudit } from '../../audit/audit.service';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { MCP_AUTH_SCHEMA_READY } from '../../mcp-auth.constants';
 import type { StaticClientOptions } from './registration-options';
@@ -10,7 +11,7 @@ import {
 } from '../../storage/client-store.interface';
 import { hashSecret } from '../../tokens/secret-hash';
 import { SUPPORTED_GRANT_TYPES } from './client-metadata.interface';
-import { toNewClient } from './client-record.mapper';
+import { auditedClient, sameClient, toNewClient } from './client-record.mapper';
 import { DEFAULT_GRANT_TYPES, validateClientMetadata } from './validate-client-metadata';
 
 /** RFC 6749 Appendix A.1: client_id = *VSCHAR. */
@@ -34,12 +35,18 @@ export class StaticClientsLoader implements OnModuleInit {
     @InjectClientStore() private readonly clients: ClientStore,
     // Resolved once migrations ran (with `migrationsRun`), so the clients table exists.
     @Inject(MCP_AUTH_SCHEMA_READY) _schemaReady: true,
+    private readonly audit: McpAuthAudit,
   ) {}
 
   async onModuleInit(): Promise<void> {
     const records = this.config.clients.map((client, index) => this.toRecord(client, index));
     for (const record of records) {
-      await this.clients.upsert(record);
+      const before = await this.clients.findById(record.clientId);
+      const stored = await this.clients.upsert(record);
+      if (!before || !sameClient(before, stored)) {
+        const type = before ? 'client.updated' : 'client.registered';
+        this.audit.emit({ type, ...auditedClient(stored) });
+      }
     }
     if (records.length > 0) {
       this.logger.log(`Loaded ${records.length} pre-registered client(s)`);
@@ -48,6 +55,15 @@ export class StaticClientsLoader implements OnModuleInit {
     const removed = await this.clients.pruneStatic(records.map((record) => record.clientId));
     if (removed.length > 0) {
       this.logger.log(`Removed ${removed.length} pre-registered client(s) no longer configured`);
+    }
+    for (const clientId of removed) {
+      this.audit.emit({
+        type: 'client.deleted',
+        client_id: clientId,
+        source: 'static',
+        actor: 'system',
+        reason: 'removed_from_configuration',
+      });
     }
   }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { McpAuthAudit } from '../../audit/audit.service';
 import type { ClientRecord } from '../../storage/client-store.interface';
 import { InjectGrantStore, type GrantStore } from '../../storage/grant-store.interface';
 import type { AccessTokenClaims } from '../../tokens/access-token-claims.interface';
@@ -21,6 +22,7 @@ export class TokenRevocationService {
   constructor(
     @InjectGrantStore() private readonly grants: GrantStore,
     private readonly verifier: AccessTokenValidator,
+    private readonly audit: McpAuthAudit,
   ) {}
 
   /** Revokes `token` if it is a live token of `client`; anything else is silently ignored. */
@@ -44,6 +46,16 @@ export class TokenRevocationService {
       return 'ignored';
     }
     await this.grants.revokeGrant(found.grantId, 'revoked_by_client');
+    if (!found.grantRevoked) {
+      this.audit.emit({
+        type: 'grant.revoked',
+        grant_id: found.grantId,
+        client_id: client.clientId,
+        subject: found.subject,
+        reason: 'revoked_by_client',
+        actor: 'client',
+      });
+    }
     return 'refresh_token';
   }
 
@@ -61,6 +73,15 @@ export class TokenRevocationService {
       return 'ignored';
     }
     await this.grants.revokeAccessToken(claims.jti, new Date(claims.exp * 1000));
+    this.audit.emit({
+      type: 'token.revoked',
+      token_type: 'access_token',
+      client_id: client.clientId,
+      subject: claims.sub,
+      grant_id: claims.gid ?? null,
+      jti: claims.jti,
+      actor: 'client',
+    });
     return 'access_token';
   }
 }

@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { McpAuthAudit } from '../../audit/audit.service';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
 import { computeS256Challenge, isValidCodeVerifier, verifyPkceS256 } from '../../oauth/pkce';
@@ -13,7 +14,7 @@ import { hashSecret } from '../../tokens/secret-hash';
 import type { FormParameters } from '../client-authentication/form-parameters';
 import { isSameResource, readRequestedResource } from './requested-resource';
 import type { TokenGrant } from './token-grant.interface';
-import { TokenIssuanceService } from './token-issuance.service';
+import { auditedTokens, TokenIssuanceService } from './token-issuance.service';
 import type { TokenResponse } from './token-response.interface';
 
 const INVALID_CODE = 'The authorization code is invalid, expired or used.';
@@ -41,13 +42,13 @@ interface CodeRedemption {
 @Injectable()
 export class AuthorizationCodeGrant implements TokenGrant {
   readonly grantType = 'authorization_code';
-  private readonly logger = new Logger(AuthorizationCodeGrant.name);
 
   constructor(
     @InjectAuthorizationCodeStore() private readonly codes: AuthorizationCodeStore,
     @InjectGrantStore() private readonly grants: GrantStore,
     private readonly issuance: TokenIssuanceService,
     private readonly config: McpAuthConfig,
+    private readonly audit: McpAuthAudit,
   ) {}
 
   async exchange(client: ClientRecord, params: FormParameters): Promise<TokenResponse> {
@@ -66,13 +67,7 @@ export class AuthorizationCodeGrant implements TokenGrant {
         this.checkBinding(consumption.code, client, redemption);
         throw OAuthError.invalidGrant(INVALID_CODE);
       case 'replayed':
-        if (consumption.clientId === client.clientId) {
-          // AS-19 (OAuth 2.1 §4.1.3): a second use revokes every token issued from the code.
-          await this.grants.revokeGrant(consumption.grantId, 'code_replay');
-          this.logger.warn(
-            `Authorization code replayed; revoked grant ${consumption.grantId} of client ${consumption.clientId}`,
-          );
-        }
+        await this.onReplay(client, consumption.grantId, consumption.clientId);
         throw OAuthError.invalidGrant(INVALID_CODE);
       default:
         throw OAuthError.invalidGrant(INVALID_CODE);
@@ -89,7 +84,28 @@ export class AuthorizationCodeGrant implements TokenGrant {
     const refreshToken = this.issuance.mayRefresh(client)
       ? await this.issuance.issueRefreshToken(subject)
       : undefined;
-    return this.issuance.respond(subject, refreshToken);
+    const response = await this.issuance.respond(subject, refreshToken);
+    this.audit.emit({
+      type: 'token.issued',
+      grant_type: this.grantType,
+      ...auditedTokens(subject),
+      refresh_token: refreshToken !== undefined,
+    });
+    return response;
+  }
+
+  /**
+   * AS-19 (OAuth 2.1 §4.1.3): a second use by the client the code was issued to revokes every
+   * token issued from the code. Another client's attempt is only refused (and audited).
+   */
+  private async onReplay(client: ClientRecord, grantId: string, codeClientId: string) {
+    const revoke = codeClientId === client.clientId;
+    if (revoke) await this.grants.revokeGrant(grantId, 'code_replay');
+    const facts = { client_id: client.clientId, grant_id: grantId };
+    this.audit.emit({ type: 'code.replayed', ...facts, grant_revoked: revoke });
+    if (revoke) {
+      this.audit.emit({ type: 'grant.revoked', ...facts, reason: 'code_replay', actor: 'system' });
+    }
   }
 
   private readRequest(params: FormParameters): CodeRedemption {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { McpAuthAudit } from '../../audit/audit.service';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
 import { parseScope } from '../../oauth/scope';
@@ -8,7 +9,7 @@ import type { FormParameters } from '../client-authentication/form-parameters';
 import { machineScopes } from './machine-scopes';
 import { readRequestedResource } from './requested-resource';
 import type { TokenGrant } from './token-grant.interface';
-import { TokenIssuanceService } from './token-issuance.service';
+import { auditedTokens, TokenIssuanceService } from './token-issuance.service';
 import type { TokenResponse } from './token-response.interface';
 
 /**
@@ -26,6 +27,7 @@ export class ClientCredentialsGrant implements TokenGrant {
     private readonly config: McpAuthConfig,
     private readonly issuance: TokenIssuanceService,
     @InjectGrantStore() private readonly grants: GrantStore,
+    private readonly audit: McpAuthAudit,
   ) {}
 
   async exchange(client: ClientRecord, params: FormParameters): Promise<TokenResponse> {
@@ -43,16 +45,22 @@ export class ClientCredentialsGrant implements TokenGrant {
       resource: resource.uri,
       expiresAt: new Date(Date.now() + this.config.accessTokenTtl * 1000),
     });
-    return this.issuance.respond(
-      {
-        grantId: grant.id,
-        clientId: client.clientId,
-        subject: client.clientId,
-        scopes,
-        resource: resource.uri,
-      },
-      undefined,
-      { gty: 'client_credentials' },
-    );
+    const subject = {
+      grantId: grant.id,
+      clientId: client.clientId,
+      subject: client.clientId,
+      scopes,
+      resource: resource.uri,
+    };
+    const response = await this.issuance.respond(subject, undefined, {
+      gty: 'client_credentials',
+    });
+    this.audit.emit({
+      type: 'token.issued',
+      grant_type: this.grantType,
+      ...auditedTokens(subject),
+      refresh_token: false,
+    });
+    return response;
   }
 }

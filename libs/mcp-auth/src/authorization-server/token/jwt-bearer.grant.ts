@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import { McpAuthAudit } from '../../audit/audit.service';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
 import { canonicalizeResourceUri } from '../../oauth/resource-uri';
@@ -17,7 +18,7 @@ import { TrustedIssuerKeys } from '../enterprise/trusted-issuer-keys';
 import { JWT_BEARER_GRANT_TYPE } from '../registration/client-metadata.interface';
 import { machineScopes } from './machine-scopes';
 import type { TokenGrant } from './token-grant.interface';
-import { TokenIssuanceService } from './token-issuance.service';
+import { auditedTokens, TokenIssuanceService } from './token-issuance.service';
 import type { TokenResponse } from './token-response.interface';
 
 /** `typ` of an Identity Assertion JWT Authorization Grant (RFC 8725 explicit typing). */
@@ -48,6 +49,7 @@ export class JwtBearerGrant implements TokenGrant {
     private readonly keys: TrustedIssuerKeys,
     @InjectGrantStore() private readonly grants: GrantStore,
     @InjectUsedJtiStore() private readonly usedJtis: UsedJtiStore,
+    private readonly audit: McpAuthAudit,
   ) {}
 
   async exchange(client: ClientRecord, params: FormParameters): Promise<TokenResponse> {
@@ -81,17 +83,33 @@ export class JwtBearerGrant implements TokenGrant {
       resource: resource.uri,
       expiresAt: new Date(Date.now() + this.config.accessTokenTtl * 1000),
     });
-    return this.issuance.respond(
-      { grantId: grant.id, clientId: client.clientId, subject, scopes, resource: resource.uri },
-      undefined,
-    );
+    const issued = {
+      grantId: grant.id,
+      clientId: client.clientId,
+      subject,
+      scopes,
+      resource: resource.uri,
+    };
+    const response = await this.issuance.respond(issued, undefined);
+    this.audit.emit({
+      type: 'token.issued',
+      grant_type: this.grantType,
+      ...auditedTokens(issued),
+      refresh_token: false,
+      provider: provider.issuer,
+    });
+    return response;
   }
 
   /** The trusted provider that issued the assertion, read before any key is fetched. */
   private trustedIssuerOf(assertion: string): TrustedIdentityProvider {
     let issuer: unknown;
     try {
-      if (decodeProtectedHeader(assertion).typ?.toLowerCase() !== ID_JAG_TYPE) {
+      // RFC 7515 §4.1.9: `application/` may be left out of a media type, so both spellings count.
+      const typ = decodeProtectedHeader(assertion)
+        .typ?.toLowerCase()
+        .replace(/^application\//, '');
+      if (typ !== ID_JAG_TYPE) {
         throw OAuthError.invalidGrant(`The assertion is not an ID-JAG (typ ${ID_JAG_TYPE}).`);
       }
       issuer = decodeJwt(assertion).iss;

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { McpAuthAudit } from '../../audit/audit.service';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import type { McpAuthModuleOptions } from '../../mcp-auth-options.interface';
 import { OAuthError } from '../../oauth/oauth-error';
@@ -64,15 +65,18 @@ function setUp(options: Partial<McpAuthModuleOptions> = {}) {
       refresh_token: refreshToken,
     })),
   };
+  const audit = { emit: jest.fn() };
   const grant = new RefreshTokenGrant(
     grants as unknown as GrantStore,
     issuance as unknown as TokenIssuanceService,
     config,
+    audit as unknown as McpAuthAudit,
   );
   return {
     grant,
     grants,
     issuance,
+    audit,
     setRotation: (value: typeof rotation) => {
       rotation = value;
     },
@@ -95,7 +99,7 @@ describe('RefreshTokenGrant (AS-23)', () => {
   beforeAll(() => Logger.overrideLogger(false));
 
   it('keeps the successor scope equal to the old one and narrows only the access token', async () => {
-    const { grant, grants, issuance, setRotation } = setUp();
+    const { grant, grants, issuance, audit, setRotation } = setUp();
     setRotation((next) => ({
       status: 'rotated',
       previous,
@@ -103,6 +107,15 @@ describe('RefreshTokenGrant (AS-23)', () => {
     }));
     const response = await grant.exchange(client, params({ scope: 'mcp:tools' }));
     expect(response).toMatchObject({ scope: 'mcp:tools', refresh_token: 'new' });
+    // Audited with the access token's (narrowed) scope; no token value in the event.
+    expect(audit.emit).toHaveBeenCalledWith({
+      type: 'token.refreshed',
+      client_id: 'client-1',
+      subject: 'alice',
+      grant_id: 'grant-1',
+      scopes: ['mcp:tools'],
+      resource: RESOURCE,
+    });
     const successor = grants.rotateRefreshToken.mock.calls[0][2](previous);
     expect(successor.scopes).toEqual(previous.scopes);
     expect(issuance.respond).toHaveBeenCalledWith(
@@ -118,17 +131,44 @@ describe('RefreshTokenGrant (AS-23)', () => {
   });
 
   it('revokes the family on reuse outside the grace window', async () => {
-    const { grant, grants, setRotation } = setUp({ tokens: { refreshReuseGraceSeconds: 10 } });
+    const { grant, grants, audit, setRotation } = setUp({
+      tokens: { refreshReuseGraceSeconds: 10 },
+    });
     setRotation({ status: 'reused', grantId: 'grant-1', rotatedAt: new Date(Date.now() - 11_000) });
     expect((await oauthError(grant.exchange(client, params({})))).error).toBe('invalid_grant');
     expect(grants.revokeGrant).toHaveBeenCalledWith('grant-1', 'refresh_token_reuse');
+    expect(audit.emit.mock.calls.map(([event]) => event)).toEqual([
+      {
+        type: 'refresh_token.reused',
+        client_id: 'client-1',
+        grant_id: 'grant-1',
+        grant_revoked: true,
+      },
+      {
+        type: 'grant.revoked',
+        client_id: 'client-1',
+        grant_id: 'grant-1',
+        reason: 'refresh_token_reuse',
+        actor: 'system',
+      },
+    ]);
   });
 
   it('only refuses a reuse inside the grace window', async () => {
-    const { grant, grants, setRotation } = setUp({ tokens: { refreshReuseGraceSeconds: 10 } });
+    const { grant, grants, audit, setRotation } = setUp({
+      tokens: { refreshReuseGraceSeconds: 10 },
+    });
     setRotation({ status: 'reused', grantId: 'grant-1', rotatedAt: new Date(Date.now() - 2_000) });
     expect((await oauthError(grant.exchange(client, params({})))).error).toBe('invalid_grant');
     expect(grants.revokeGrant).not.toHaveBeenCalled();
+    expect(audit.emit.mock.calls.map(([event]) => event)).toEqual([
+      {
+        type: 'refresh_token.reused',
+        client_id: 'client-1',
+        grant_id: 'grant-1',
+        grant_revoked: false,
+      },
+    ]);
   });
 
   it('revokes on any reuse when there is no grace window', async () => {

@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { McpAuthAudit } from '../../audit/audit.service';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
 import { isSubset, parseScope } from '../../oauth/scope';
@@ -13,7 +14,7 @@ import { hashSecret } from '../../tokens/secret-hash';
 import type { FormParameters } from '../client-authentication/form-parameters';
 import { isSameResource, readRequestedResource } from './requested-resource';
 import type { TokenGrant } from './token-grant.interface';
-import { TokenIssuanceService } from './token-issuance.service';
+import { auditedTokens, TokenIssuanceService } from './token-issuance.service';
 import type { TokenResponse } from './token-response.interface';
 
 const INVALID_REFRESH_TOKEN = 'The refresh token is invalid, expired or revoked.';
@@ -34,12 +35,12 @@ const INVALID_REFRESH_TOKEN = 'The refresh token is invalid, expired or revoked.
 @Injectable()
 export class RefreshTokenGrant implements TokenGrant {
   readonly grantType = 'refresh_token';
-  private readonly logger = new Logger(RefreshTokenGrant.name);
 
   constructor(
     @InjectGrantStore() private readonly grants: GrantStore,
     private readonly issuance: TokenIssuanceService,
     private readonly config: McpAuthConfig,
+    private readonly audit: McpAuthAudit,
   ) {}
 
   async exchange(client: ClientRecord, params: FormParameters): Promise<TokenResponse> {
@@ -77,19 +78,19 @@ export class RefreshTokenGrant implements TokenGrant {
     switch (rotation.status) {
       case 'rotated': {
         const next = rotation.next;
-        return this.issuance.respond(
-          {
-            grantId: next.grantId,
-            clientId: next.clientId,
-            subject: next.subject,
-            scopes: requestedScopes.length > 0 ? requestedScopes : next.scopes,
-            resource: next.resource,
-          },
-          successor.token,
-        );
+        const subject = {
+          grantId: next.grantId,
+          clientId: next.clientId,
+          subject: next.subject,
+          scopes: requestedScopes.length > 0 ? requestedScopes : next.scopes,
+          resource: next.resource,
+        };
+        const response = await this.issuance.respond(subject, successor.token);
+        this.audit.emit({ type: 'token.refreshed', ...auditedTokens(subject) });
+        return response;
       }
       case 'reused':
-        await this.onReuse(rotation.grantId, rotation.rotatedAt);
+        await this.onReuse(client, rotation.grantId, rotation.rotatedAt);
         throw OAuthError.invalidGrant(INVALID_REFRESH_TOKEN);
       default:
         throw OAuthError.invalidGrant(INVALID_REFRESH_TOKEN);
@@ -97,14 +98,21 @@ export class RefreshTokenGrant implements TokenGrant {
   }
 
   /** Revokes the family unless the reuse falls inside the grace window (see the class doc). */
-  private async onReuse(grantId: string, rotatedAt: Date): Promise<void> {
+  private async onReuse(client: ClientRecord, grantId: string, rotatedAt: Date): Promise<void> {
     const graceMs = this.config.refreshReuseGraceSeconds * 1000;
     // rotatedAt comes from the database clock; the grace is small and skew between the app
     // and database clocks only shifts the window by that skew.
-    if (graceMs > 0 && Date.now() - rotatedAt.getTime() <= graceMs) {
-      return;
+    const revoke = !(graceMs > 0 && Date.now() - rotatedAt.getTime() <= graceMs);
+    if (revoke) await this.grants.revokeGrant(grantId, 'refresh_token_reuse');
+    const facts = { client_id: client.clientId, grant_id: grantId };
+    this.audit.emit({ type: 'refresh_token.reused', ...facts, grant_revoked: revoke });
+    if (revoke) {
+      this.audit.emit({
+        type: 'grant.revoked',
+        ...facts,
+        reason: 'refresh_token_reuse',
+        actor: 'system',
+      });
     }
-    await this.grants.revokeGrant(grantId, 'refresh_token_reuse');
-    this.logger.warn(`Rotated refresh token reused; revoked grant ${grantId}`);
   }
 }

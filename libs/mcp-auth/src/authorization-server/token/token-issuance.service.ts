@@ -18,6 +18,17 @@ export interface TokenSubject {
   resource: string;
 }
 
+/** What the `token.*` audit events tell of the tokens of a response. */
+export function auditedTokens(subject: TokenSubject) {
+  return {
+    client_id: subject.clientId,
+    subject: subject.subject,
+    grant_id: subject.grantId,
+    scopes: [...subject.scopes],
+    resource: subject.resource,
+  };
+}
+
 /** A refresh token not yet stored: the value goes to the client, only the hash to the store. */
 export interface NewRefreshTokenValue {
   token: string;
