@@ -23,6 +23,7 @@ import {
 } from '../support/oauth-client-provider';
 import { freePort, TEST_HTTP_ADAPTER } from '../support/test-app';
 import { DEMO_SUBJECT, DEMO_USER, startSampleApp, type SampleApp } from './support/sample-app';
+import { formOf, isMcpPost, type ToolResult } from './support/sdk-proof';
 
 /**
  * Client proof 1, Client ID Metadata Documents (AS-11): the official MCP SDK clients, v1
@@ -38,17 +39,6 @@ import { DEMO_SUBJECT, DEMO_USER, startSampleApp, type SampleApp } from './suppo
  */
 
 jest.setTimeout(120_000);
-
-interface ToolResult {
-  content?: { type: string; text?: string }[];
-  structuredContent?: Record<string, unknown>;
-}
-
-const isMcpPost = (e: Exchange, mcpUrl: string) => e.method === 'POST' && e.url === mcpUrl;
-
-function formOf(exchange: Exchange | undefined): URLSearchParams {
-  return new URLSearchParams(exchange?.body ?? '');
-}
 
 /** `METHOD url status` of every exchange, to compare sequences. */
 const lines = (exchanges: Exchange[]) => exchanges.map((e) => `${e.method} ${e.url} ${e.status}`);

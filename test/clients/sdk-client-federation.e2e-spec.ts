@@ -17,6 +17,12 @@ import {
 } from '../support/oauth-client-provider';
 import { freePort, TEST_HTTP_ADAPTER } from '../support/test-app';
 import { startSampleApp, type SampleApp } from './support/sample-app';
+import {
+  expectReauthorization,
+  mcpStatus,
+  waitForRefusal,
+  type ToolResult,
+} from './support/sdk-proof';
 
 /**
  * Client proof of federation (issue 15): the official MCP SDK v2 client against the real
@@ -33,12 +39,6 @@ import { startSampleApp, type SampleApp } from './support/sample-app';
  */
 
 jest.setTimeout(120_000);
-
-interface ToolResult {
-  isError?: boolean;
-  content?: { type: string; text?: string }[];
-  structuredContent?: Record<string, unknown>;
-}
 
 const ALICE = DEMO_ACCOUNTS.find((account) => account.username === 'alice')!;
 const CLIENT_ID = 'sample-mcp-server';
@@ -81,21 +81,6 @@ describe(`MCP SDK v2 client through federated sign-in (dev identity provider) ag
         fetch: recordingFetch(log),
       }),
     };
-  }
-
-  /** A raw MCP call with a given access token: its HTTP status. */
-  async function mcpStatus(accessToken: string): Promise<number> {
-    const response = await fetch(sample.mcpUrl, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${accessToken}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-    });
-    await response.body?.cancel();
-    return response.status;
   }
 
   beforeAll(async () => {
@@ -269,7 +254,7 @@ describe(`MCP SDK v2 client through federated sign-in (dev identity provider) ag
     await idp.close();
     idp = await startIdp();
     const tokens = provider.tokens() as OAuthTokens;
-    expect(await mcpStatus(tokens.access_token)).toBe(200);
+    expect(await mcpStatus(sample.mcpUrl, tokens.access_token)).toBe(200);
 
     const profile = (await client.callTool({ name: 'upstream_profile' })) as ToolResult;
     expect(profile.isError).toBe(true);
@@ -282,15 +267,9 @@ describe(`MCP SDK v2 client through federated sign-in (dev identity provider) ag
     expect(await sample.app.get<UpstreamTokenStore>(UpstreamTokenStore).find(gid)).toBeNull();
 
     // The deny-list (NOTIFY and a catch-up poll) refuses the unexpired access token.
-    const started = Date.now();
-    let status = 0;
-    while (Date.now() - started < 10_000) {
-      status = await mcpStatus(tokens.access_token);
-      if (status === 401) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(status).toBe(401);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    const refusal = await waitForRefusal(sample.mcpUrl, tokens.access_token);
+    expect(refusal.status).toBe(401);
+    expect(refusal.elapsedMs).toBeLessThan(3_000);
 
     // The SDK: 401 → refresh → invalid_grant (the grant is gone) → a new authorization.
     const urlsBefore = provider.authorizationUrls.length;
@@ -301,9 +280,6 @@ describe(`MCP SDK v2 client through federated sign-in (dev identity provider) ag
     } finally {
       warn.mockRestore();
     }
-    const refresh = log.slice(from).find((e) => e.url === `${sample.issuer}/token`);
-    expect(refresh?.status).toBe(400);
-    expect(provider.tokens()).toBeUndefined();
-    expect(provider.authorizationUrls.length).toBe(urlsBefore + 1);
+    expectReauthorization(log.slice(from), sample.issuer, provider, urlsBefore);
   });
 });

@@ -12,6 +12,7 @@ import { GrantStore, type GrantStore as GrantStoreContract } from '@app/mcp-auth
 import { generateClientKey, jwksOf, type ClientKey } from '../support/client-assertions';
 import { recordingFetch, type Exchange } from '../support/oauth-client-provider';
 import { startSampleApp, type SampleApp } from './support/sample-app';
+import { formOf, type ToolResult } from './support/sdk-proof';
 
 /**
  * Client proof of the OAuth Client Credentials extension: the official MCP TypeScript SDK
@@ -34,15 +35,6 @@ const BASIC_CLIENT = {
   client_name: 'Nightly job (shared secret)',
 };
 const JWT_CLIENT_ID = 'sdk-machine-jwt';
-
-interface ToolResult {
-  content?: { type: string; text?: string }[];
-  structuredContent?: Record<string, unknown>;
-}
-
-function formOf(exchange: Exchange | undefined): URLSearchParams {
-  return new URLSearchParams(exchange?.body ?? '');
-}
 
 describe('Official MCP SDK client with the client credentials providers against the sample server', () => {
   let sample: SampleApp;

@@ -12,6 +12,14 @@ import {
 } from '../support/oauth-client-provider';
 import { freePort } from '../support/test-app';
 import { DEMO_SUBJECT, DEMO_USER, startSampleApp, type SampleApp } from './support/sample-app';
+import {
+  expectReauthorization,
+  formOf,
+  isMcpPost,
+  revokeRefreshToken,
+  waitForRefusal,
+  type ToolResult,
+} from './support/sdk-proof';
 
 /**
  * Client proof 1: the official MCP TypeScript SDK client (v1.32) — `Client` over
@@ -32,11 +40,6 @@ const STATIC_CLIENT = {
   application_type: 'web',
 };
 
-interface ToolResult {
-  content?: { type: string; text?: string }[];
-  structuredContent?: Record<string, unknown>;
-}
-
 /** A new SDK client connected through a new transport that shares `provider`. */
 async function connect(
   mcpUrl: string,
@@ -51,12 +54,6 @@ async function connect(
   await client.connect(transport);
   return { client, transport };
 }
-
-function formOf(exchange: Exchange | undefined): URLSearchParams {
-  return new URLSearchParams(exchange?.body ?? '');
-}
-
-const isMcpPost = (e: Exchange, mcpUrl: string) => e.method === 'POST' && e.url === mcpUrl;
 
 describe('Official MCP SDK client (Client + StreamableHTTPClientTransport) against the sample server', () => {
   let sample: SampleApp;
@@ -255,37 +252,15 @@ describe('Official MCP SDK client (Client + StreamableHTTPClientTransport) again
 
     it('revocation: POST /revoke of the refresh token ends the grant; within seconds the next call gets 401 and the SDK has to authorize anew', async () => {
       const tokens = provider.tokens() as OAuthTokens;
-      const revoked = await fetch(`${sample.issuer}/revoke`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          token: tokens.refresh_token as string,
-          token_type_hint: 'refresh_token',
-          client_id: provider.clientInformation()?.client_id as string,
-        }),
-      });
-      expect(revoked.status).toBe(200);
+      const clientId = provider.clientInformation()?.client_id as string;
+      expect(
+        await revokeRefreshToken(sample.issuer, tokens.refresh_token as string, clientId),
+      ).toBe(200);
 
       // The access token itself is still unexpired: the resource server's deny-list refuses it.
-      const started = Date.now();
-      let status = 0;
-      while (Date.now() - started < 10_000) {
-        const probe = await fetch(sample.mcpUrl, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${tokens.access_token}`,
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-          },
-          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-        });
-        status = probe.status;
-        await probe.body?.cancel();
-        if (status === 401) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(status).toBe(401);
-      expect(Date.now() - started).toBeLessThan(5_000);
+      const refusal = await waitForRefusal(sample.mcpUrl, tokens.access_token);
+      expect(refusal.status).toBe(401);
+      expect(refusal.elapsedMs).toBeLessThan(5_000);
 
       // The SDK: 401 → refresh → invalid_grant → forget the tokens → a new authorization.
       const urlsBefore = provider.authorizationUrls.length;
@@ -293,16 +268,8 @@ describe('Official MCP SDK client (Client + StreamableHTTPClientTransport) again
       await expect(connected!.client.callTool({ name: 'whoami' })).rejects.toBeInstanceOf(
         UnauthorizedError,
       );
-      const exchanges = log.slice(from);
-      expect(exchanges[0].status).toBe(401);
-      expect(exchanges[0].responseHeaders.get('www-authenticate')).toMatch(
-        /^Bearer error="invalid_token"/,
-      );
-      const refresh = exchanges.find((e) => e.url === `${sample.issuer}/token`);
-      expect(refresh?.status).toBe(400);
       expect(provider.invalidated).toContain('tokens');
-      expect(provider.tokens()).toBeUndefined();
-      expect(provider.authorizationUrls.length).toBe(urlsBefore + 1);
+      expectReauthorization(log.slice(from), sample.issuer, provider, urlsBefore);
     });
   });
 

@@ -11,6 +11,14 @@ import {
 } from '../support/oauth-client-provider';
 import { freePort, TEST_HTTP_ADAPTER } from '../support/test-app';
 import { DEMO_SUBJECT, DEMO_USER, startSampleApp, type SampleApp } from './support/sample-app';
+import {
+  expectReauthorization,
+  formOf,
+  isMcpPost,
+  revokeRefreshToken,
+  waitForRefusal,
+  type ToolResult,
+} from './support/sdk-proof';
 
 /**
  * Client proof 1, SDK v2: the MCP TypeScript SDK v2 client (`@modelcontextprotocol/client`:
@@ -25,17 +33,6 @@ import { DEMO_SUBJECT, DEMO_USER, startSampleApp, type SampleApp } from './suppo
  */
 
 jest.setTimeout(120_000);
-
-interface ToolResult {
-  content?: { type: string; text?: string }[];
-  structuredContent?: Record<string, unknown>;
-}
-
-const isMcpPost = (e: Exchange, mcpUrl: string) => e.method === 'POST' && e.url === mcpUrl;
-
-function formOf(exchange: Exchange | undefined): URLSearchParams {
-  return new URLSearchParams(exchange?.body ?? '');
-}
 
 describe(`MCP SDK v2 client (Client + StreamableHTTPClientTransport) against the sample server on ${TEST_HTTP_ADAPTER}`, () => {
   let sample: SampleApp;
@@ -219,37 +216,15 @@ describe(`MCP SDK v2 client (Client + StreamableHTTPClientTransport) against the
 
   it('revocation: POST /revoke of the refresh token ends the grant; the next call gets 401 and the SDK has to authorize anew', async () => {
     const tokens = provider.tokens() as OAuthTokens;
-    const revoked = await fetch(`${sample.issuer}/revoke`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        token: tokens.refresh_token as string,
-        token_type_hint: 'refresh_token',
-        client_id: provider.clientInformation()?.client_id as string,
-      }),
-    });
-    expect(revoked.status).toBe(200);
+    const clientId = provider.clientInformation()?.client_id as string;
+    expect(await revokeRefreshToken(sample.issuer, tokens.refresh_token as string, clientId)).toBe(
+      200,
+    );
 
     // The access token itself is unexpired: the resource server's deny-list refuses it.
-    const started = Date.now();
-    let status = 0;
-    while (Date.now() - started < 10_000) {
-      const probe = await fetch(sample.mcpUrl, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${tokens.access_token}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-      });
-      status = probe.status;
-      await probe.body?.cancel();
-      if (status === 401) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(status).toBe(401);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    const refusal = await waitForRefusal(sample.mcpUrl, tokens.access_token);
+    expect(refusal.status).toBe(401);
+    expect(refusal.elapsedMs).toBeLessThan(5_000);
 
     // The SDK: 401 → refresh → invalid_grant → forget the tokens → a new authorization.
     const urlsBefore = provider.authorizationUrls.length;
@@ -262,15 +237,7 @@ describe(`MCP SDK v2 client (Client + StreamableHTTPClientTransport) against the
     } finally {
       warn.mockRestore();
     }
-    const exchanges = log.slice(from);
-    expect(exchanges[0].status).toBe(401);
-    expect(exchanges[0].responseHeaders.get('www-authenticate')).toMatch(
-      /^Bearer error="invalid_token"/,
-    );
-    const refresh = exchanges.find((e) => e.url === `${sample.issuer}/token`);
-    expect(refresh?.status).toBe(400);
     expect(provider.invalidated).toContain('tokens');
-    expect(provider.tokens()).toBeUndefined();
-    expect(provider.authorizationUrls.length).toBe(urlsBefore + 1);
+    expectReauthorization(log.slice(from), sample.issuer, provider, urlsBefore);
   });
 });

@@ -44,6 +44,15 @@ export class SecretRegistry {
     return found;
   }
 
+  /**
+   * Which of `kinds` the suite never recorded: a scan for secrets of a kind that was never
+   * seen proves nothing, so closing scans first expect this to be empty.
+   */
+  kindsNotSeen(kinds: readonly string[]): string[] {
+    const seen = new Set(this.values.values());
+    return kinds.filter((kind) => !seen.has(kind));
+  }
+
   countByKind(): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const kind of this.values.values()) counts[kind] = (counts[kind] ?? 0) + 1;
