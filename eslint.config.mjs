@@ -26,8 +26,11 @@ const PUBLIC_ENTRIES =
  *   alone as the `resource-server` entry;
  * - `http/`: only `oauth/`;
  * - `outbound/`: only `oauth/`;
+ * - `telemetry/`: only `oauth/` (the authorization server, resource server and lifecycle use it);
  * - `abuse/`: not `authorization-server/` or `resource-server/`;
- * - `authorization-server/`: not `federation/`, which builds on it.
+ * - `authorization-server/`: not `federation/` or `administration/`, which build on it;
+ * - `administration/`: not `lifecycle/`, `database/`, `abuse/` or `storage/typeorm/` (it uses
+ *   the services and store contracts); `tokens/` does not import it either.
  */
 function layer(folder, { allowed, forbidden, root, message }) {
   const blocks = [];
@@ -109,7 +112,7 @@ export default tseslint.config(
       'storage/ imports only oauth/: not the module root, tokens/, authorization-server/ or resource-server/.',
   }),
   ...layer('tokens', {
-    forbidden: ['authorization-server', 'resource-server', 'abuse', 'lifecycle'],
+    forbidden: ['authorization-server', 'resource-server', 'abuse', 'lifecycle', 'administration'],
     root: false,
     message:
       'tokens/ must not import authorization-server/, resource-server/, abuse/, lifecycle/ or the module root.',
@@ -131,15 +134,30 @@ export default tseslint.config(
     allowed: ['oauth'],
     message: 'http/ (shared pages, CORS, 405) imports only oauth/.',
   }),
+  ...layer('telemetry', {
+    allowed: ['oauth'],
+    message:
+      'telemetry/ (OpenTelemetry instruments, names, store spans) imports only oauth/: every layer above reports through it.',
+  }),
   ...layer('outbound', {
     allowed: ['oauth'],
     message:
       'outbound/ (the safe fetcher for client metadata documents and jwks_uri) imports only oauth/.',
   }),
   ...layer('authorization-server', {
-    forbidden: ['federation'],
+    forbidden: ['federation', 'administration'],
     message:
-      'authorization-server/ must not import federation/: federation builds on the authorization server.',
+      'authorization-server/ must not import federation/ or administration/: federation builds on the authorization server.',
+  }),
+  ...layer('connected-apps', {
+    forbidden: ['federation', 'resource-server', 'lifecycle', 'database', 'storage/typeorm'],
+    message:
+      'connected-apps/ builds on the authorization server, the store contracts and tokens/: not federation/, resource-server/, lifecycle/, database/ or storage/typeorm/.',
+  }),
+  ...layer('administration', {
+    forbidden: ['lifecycle', 'database', 'abuse', 'storage/typeorm'],
+    message:
+      'administration/ uses the services and store contracts: not lifecycle/, database/, abuse/ or storage/typeorm/.',
   }),
   ...layer('abuse', {
     forbidden: ['authorization-server', 'resource-server'],

@@ -37,7 +37,7 @@ import {
 } from './security/support/harness';
 
 /**
- * Audit events (issue 17 part 3): every security-relevant step of real flows is emitted as a
+ * Audit events: every security-relevant step of real flows is emitted as a
  * typed event through @nestjs/event-emitter and written as a JSON log line, and neither holds
  * any secret the flows handled.
  */

@@ -25,7 +25,7 @@ import {
 } from './support/sdk-proof';
 
 /**
- * Client proof of federation (issue 15): the official MCP SDK v2 client against the real
+ * Client proof of federation: the official MCP SDK v2 client against the real
  * sample server, which signs users in at an upstream OpenID Connect provider (the development
  * identity provider, node-oidc-provider, on loopback) configured by its environment
  * (`UPSTREAM_OIDC_*`, `MCP_AUTH_UPSTREAM_TOKEN_KEYS`). The person in the browser answers our

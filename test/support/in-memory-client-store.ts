@@ -1,4 +1,11 @@
-import type { ClientRecord, ClientStore, NewClient } from '@app/mcp-auth';
+import type {
+  ClientDeletion,
+  ClientListPage,
+  ClientListQuery,
+  ClientRecord,
+  ClientStore,
+  NewClient,
+} from '@app/mcp-auth';
 
 /** Test double of `ClientStore` with the same contract as the database store. */
 export class InMemoryClientStore implements ClientStore {
@@ -22,8 +29,8 @@ export class InMemoryClientStore implements ClientStore {
     return this.clients.get(clientId) ?? null;
   }
 
-  async delete(clientId: string): Promise<boolean> {
-    return this.clients.delete(clientId);
+  async delete(clientId: string): Promise<ClientDeletion | null> {
+    return this.clients.delete(clientId) ? { revokedGrantIds: [] } : null;
   }
 
   async pruneStatic(keep: readonly string[]): Promise<string[]> {
@@ -32,6 +39,19 @@ export class InMemoryClientStore implements ClientStore {
       .map((c) => c.clientId);
     for (const id of removed) this.clients.delete(id);
     return removed;
+  }
+
+  /** By client_id; the cursor is the last id of the previous page (no validation here). */
+  async list(query: ClientListQuery): Promise<ClientListPage> {
+    const all = [...this.clients.values()]
+      .filter((c) => !query.source || c.source === query.source)
+      .filter((c) => query.cursor === undefined || c.clientId > query.cursor)
+      .sort((a, b) => (a.clientId < b.clientId ? -1 : 1));
+    const clients = all.slice(0, query.limit);
+    return {
+      clients,
+      nextCursor: all.length > query.limit ? clients[clients.length - 1].clientId : null,
+    };
   }
 
   private put(client: NewClient): ClientRecord {

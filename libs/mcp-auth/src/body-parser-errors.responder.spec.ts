@@ -46,6 +46,20 @@ describe('EndpointPaths (AS-24: the shape of errors raised before routing)', () 
     expect(paths.kindOf('/oauth/token/', undefined)).toBeUndefined();
   });
 
+  it('covers the connected-apps page (HTML) and its API (JSON) when the page is on', () => {
+    const paths = new EndpointPaths({ endpoints, host: undefined }, express, '/account/apps');
+    for (const path of ['/account/apps', '/Account/Apps/', '/account/apps/login']) {
+      expect(paths.kindOf(path, undefined)).toBe('page');
+    }
+    for (const path of ['/account/apps/api', '/account/apps/API/grants/x']) {
+      expect(paths.kindOf(path, undefined)).toBe('json');
+    }
+    expect(paths.kindOf('/oauth/federation/github/connected-apps', undefined)).toBe('page');
+    expect(paths.kindOf('/account/applications', undefined)).toBeUndefined();
+    const off = new EndpointPaths({ endpoints, host: undefined }, express);
+    expect(off.kindOf('/account/apps/api/grants', undefined)).toBeUndefined();
+  });
+
   it('answers only for its own host when the instance is bound to one', () => {
     const paths = new EndpointPaths({ endpoints, host: 'as.example.com' }, express);
     expect(paths.kindOf('/oauth/token', 'AS.example.com')).toBe('json');

@@ -6,6 +6,7 @@ import { requestPath, type HttpRequest, type HttpResponse } from './http/http-ex
 import { PageExceptionFilter } from './authorization-server/authorization/page-exception.filter';
 import { McpAuthConfig } from './mcp-auth.config';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter';
+import { ConnectedAppsContext } from './connected-apps/connected-apps.context';
 
 type EndpointKind = 'json' | 'page';
 
@@ -22,11 +23,19 @@ interface PathMatching {
 export class EndpointPaths {
   private readonly exact = new Map<string, EndpointKind>();
   private readonly pagePrefix: string;
+  /** The administration API's JSON routes, when it is on. */
+  private readonly adminPath: string | undefined;
+  /** The connected-apps page (HTML) and its `/api` (JSON), when it is on. */
+  private readonly appsPath: string | undefined;
+  /** Federation's browser steps, the page's "Continue with" post among them. */
+  private readonly federationPrefix: string;
   private readonly host: string | undefined;
 
   constructor(
-    config: Pick<McpAuthConfig, 'endpoints' | 'host'>,
+    config: Pick<McpAuthConfig, 'endpoints' | 'host'> &
+      Partial<Pick<McpAuthConfig, 'administration'>>,
     private readonly matching: PathMatching,
+    connectedAppsPath?: string,
   ) {
     const { token, registration, revocation, introspection, authorization, interaction, jwks } =
       config.endpoints;
@@ -36,14 +45,32 @@ export class EndpointPaths {
     }
     this.exact.set(this.normalize(new URL(authorization).pathname), 'page');
     this.pagePrefix = `${this.normalize(new URL(interaction).pathname)}/`;
+    const admin = config.administration?.path;
+    this.adminPath = admin === undefined ? undefined : this.normalize(admin);
+    this.appsPath = connectedAppsPath === undefined ? undefined : this.normalize(connectedAppsPath);
+    this.federationPrefix = `${this.normalize(new URL(config.endpoints.federation).pathname)}/`;
     this.host = config.host?.toLowerCase();
   }
 
   kindOf(path: string, hostname: string | undefined): EndpointKind | undefined {
     if (this.host !== undefined && hostname?.toLowerCase() !== this.host) return undefined;
     const normalized = this.normalize(path);
+    if (
+      this.adminPath !== undefined &&
+      (normalized === this.adminPath || normalized.startsWith(`${this.adminPath}/`))
+    ) {
+      return 'json';
+    }
+    const apps = this.appsPath;
+    if (apps !== undefined && (normalized === apps || normalized.startsWith(`${apps}/`))) {
+      const api = this.normalize(`${apps}/api`);
+      return normalized === api || normalized.startsWith(`${api}/`) ? 'json' : 'page';
+    }
     return (
-      this.exact.get(normalized) ?? (normalized.startsWith(this.pagePrefix) ? 'page' : undefined)
+      this.exact.get(normalized) ??
+      (normalized.startsWith(this.pagePrefix) || normalized.startsWith(this.federationPrefix)
+        ? 'page'
+        : undefined)
     );
   }
 
@@ -95,17 +122,23 @@ export class BodyParserErrorsResponder implements OnModuleInit {
   constructor(
     private readonly config: McpAuthConfig,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly connectedApps: ConnectedAppsContext,
   ) {}
 
   private endpointPaths(): EndpointPaths {
     const server = this.adapterHost.httpAdapter as Partial<
       Pick<HttpServer, 'getRouteMatchingOptions'>
     >;
-    return new EndpointPaths(this.config, {
-      caseSensitive: false,
-      ignoreTrailingSlash: true,
-      ...server.getRouteMatchingOptions?.(),
-    });
+    const apps = this.connectedApps.options;
+    return new EndpointPaths(
+      this.config,
+      {
+        caseSensitive: false,
+        ignoreTrailingSlash: true,
+        ...server.getRouteMatchingOptions?.(),
+      },
+      apps.enabled ? apps.path : undefined,
+    );
   }
 
   private respond(kind: 'json' | 'page', error: unknown, response: HttpResponse): void {

@@ -39,6 +39,9 @@ import {
   ClientRegistrationService,
   StaticClientsLoader,
 } from './authorization-server/registration';
+import { ConnectedAppsApiController } from './connected-apps/connected-apps-api.controller';
+import { ConnectedAppsPageController } from './connected-apps/connected-apps-page.controller';
+import { connectedAppsProvider } from './connected-apps/connected-apps.context';
 import { FederationController } from './federation/federation.controller';
 import { FederationService } from './federation/federation.service';
 import { UpstreamProviders } from './federation/upstream-providers';
@@ -58,6 +61,7 @@ import {
   configProvider,
   dataSourceProvider,
   storeProviders,
+  telemetryProvider,
   tokenProviders,
 } from './mcp-auth.providers';
 import {
@@ -117,6 +121,25 @@ const CONTROLLERS: ModuleController[] = [
   },
 ];
 
+/**
+ * The connected-apps page and API: mounted at `connectedApps.path` by their own provider,
+ * not under the route prefix, so they are kept out of CONTROLLERS.
+ */
+const CONNECTED_APPS_CONTROLLERS: ModuleController[] = [
+  {
+    controller: ConnectedAppsPageController,
+    base: 'root',
+    errors: 'page',
+    rateLimit: 'interaction',
+  },
+  {
+    controller: ConnectedAppsApiController,
+    base: 'root',
+    errors: 'json',
+    rateLimit: 'interaction',
+  },
+];
+
 /** Services of the authorization server, provided once per module instance. */
 const AUTHORIZATION_SERVER_PROVIDERS: Provider[] = [
   ClientMetadataDocuments,
@@ -159,6 +182,7 @@ export class McpAuthCoreModule extends ConfigurableModuleClass {
 
   private static assemble(base: DynamicModule, extras: McpAuthModuleExtras): DynamicModule {
     const controllers = instanceControllers(CONTROLLERS);
+    const connectedApps = instanceControllers(CONNECTED_APPS_CONTROLLERS).map((c) => c.controller);
     const exported = [
       MCP_AUTH_MODULE_OPTIONS,
       McpAuthConfig,
@@ -180,6 +204,9 @@ export class McpAuthCoreModule extends ConfigurableModuleClass {
       LocalIssuerTokenVerifier,
       McpAuthHealth,
       McpAuthAudit,
+      // For the administration API (identity providers' status).
+      UpstreamProviders,
+      TrustedIssuerKeys,
     ];
     return {
       ...base,
@@ -189,18 +216,20 @@ export class McpAuthCoreModule extends ConfigurableModuleClass {
         ...(base.imports ?? []),
         TypeOrmModule.forFeature([...MCP_AUTH_ENTITIES], extras.dataSource),
       ],
-      controllers: controllers.map(({ controller }) => controller),
+      controllers: [...controllers.map(({ controller }) => controller), ...connectedApps],
       providers: [
         ...(base.providers ?? []),
         configProvider,
         McpAuthAudit,
         dataSourceProvider(extras.dataSource),
+        telemetryProvider,
         ...storeProviders,
         ...lifecycleProviders,
         ...tokenProviders,
         ...AUTHORIZATION_SERVER_PROVIDERS,
         ...localVerificationProviders,
         routeBindingProvider(controllers),
+        connectedAppsProvider(connectedApps),
         BodyParserErrorsResponder,
         ...rateLimitProviders(),
         // Last, so that a host's provider replaces the default with the same token.

@@ -1,7 +1,9 @@
 import type { RateLimitOptions } from './abuse/rate-limit-options.interface';
+import type { AdministrationOptions } from './administration/administration-options';
 import type { AuditOptions } from './audit/audit-options';
 import type { AuthorizationInteractionOptions } from './authorization-server/authorization/interaction-options';
 import type { ClientMetadataDocumentOptions } from './authorization-server/client-metadata-document/client-metadata-document-options';
+import type { ConnectedAppsOptions } from './connected-apps/connected-apps-options';
 import type { IntrospectionOptions } from './authorization-server/introspection/introspection-options';
 import type { ClientRegistrationOptions } from './authorization-server/registration/registration-options';
 import type { EnterpriseAuthorizationOptions } from './authorization-server/enterprise/enterprise-options';
@@ -11,6 +13,7 @@ import type { LifecycleOptions } from './lifecycle/lifecycle-options';
 import type { McpAuthResourceServerOptions } from './resource-server/resource-server-options.interface';
 import type { StorageOptions } from './storage/storage-options';
 import type { TokenOptions } from './tokens/token-options';
+import type { TelemetryOptions } from './telemetry/telemetry-options';
 
 // Each part's options live beside the code that uses them; re-exported here for existing imports.
 export type { SigningAlgorithm, TokenOptions } from './tokens/token-options';
@@ -57,6 +60,12 @@ export type { StorageOptions } from './storage/storage-options';
 export type { LifecycleOptions } from './lifecycle/lifecycle-options';
 export type { OpenApiOptions } from './http/openapi-options';
 export type { AuditOptions } from './audit/audit-options';
+export type {
+  ConnectedAppsOptions,
+  ConnectedAppsUser,
+  ConnectedAppsUserResolver,
+} from './connected-apps/connected-apps-options';
+export type { AdministrationOptions } from './administration/administration-options';
 
 /** A protected MCP endpoint served by this application. */
 export interface McpResourceOptions {
@@ -139,4 +148,21 @@ export interface McpAuthModuleOptions
    * application has that package. See {@link AuditOptions}.
    */
   audit?: AuditOptions;
+  /**
+   * The "Connected apps" page at `<routePrefix>/connected-apps` (and its JSON API), where a
+   * signed-in user sees and revokes the MCP clients holding grants on their behalf. On by
+   * default when the user can sign in there. See {@link ConnectedAppsOptions}.
+   */
+  connectedApps?: ConnectedAppsOptions;
+  /**
+   * OpenTelemetry metrics and spans (README "Observability"), through `@opentelemetry/api`
+   * only: a no-op until the host installs an OpenTelemetry SDK. Default on.
+   */
+  telemetry?: TelemetryOptions;
+  /**
+   * The administration API under `<routePrefix>/admin`: clients, grants, signing keys and the
+   * identity providers' status, behind a token with the scope the operator names (or the host's
+   * guard). Off unless set. See {@link AdministrationOptions}.
+   */
+  administration?: AdministrationOptions;
 }

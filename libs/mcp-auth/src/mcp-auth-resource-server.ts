@@ -13,6 +13,7 @@ import { RevocationList } from './resource-server/revocation/revocation-list';
 import { LocalIssuerTokenVerifier } from './resource-server/verifiers/local-issuer-token.verifier';
 import { GrantStore } from './storage/grant-store.interface';
 import { AccessTokenValidator } from './tokens/access-token.validator';
+import { McpAuthTelemetry } from './telemetry/mcp-auth-telemetry';
 
 /** Extra seconds an entry stays on the deny-list, for clock differences with the database. */
 const REVOCATION_RETENTION_MARGIN = 60;
@@ -35,6 +36,7 @@ export function resourceServerOptions(
     clockTolerance,
     strategyName,
     openApi: config.openApi,
+    telemetry: options.telemetry,
     verifier: { type: 'custom' },
   };
 }
@@ -65,6 +67,7 @@ export const localVerificationProviders: Provider[] = [
       dataSource: DataSource,
       config: McpAuthConfig,
       options: McpAuthModuleOptions,
+      telemetry: McpAuthTelemetry,
       _schemaReady: true,
     ) => {
       const settings = options.resourceServer ?? {};
@@ -77,10 +80,12 @@ export const localVerificationProviders: Provider[] = [
             (settings.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE) +
             REVOCATION_RETENTION_MARGIN,
           pollInterval: settings.revocationPollInterval ?? 1,
+          onArrival: (lag) => telemetry.denyListArrival(lag),
         },
         new PostgresRevocationListener(dataSource),
       );
       await list.start();
+      telemetry.observeDenyList(list);
       return list;
     },
     inject: [
@@ -88,6 +93,7 @@ export const localVerificationProviders: Provider[] = [
       MCP_AUTH_DATA_SOURCE,
       McpAuthConfig,
       MCP_AUTH_MODULE_OPTIONS,
+      McpAuthTelemetry,
       MCP_AUTH_SCHEMA_READY,
     ],
   },

@@ -1,6 +1,12 @@
 import type { McpAuthModuleOptions } from './mcp-auth-options.interface';
 import { validateRateLimitOptions } from './abuse/rate-limit.config';
 import {
+  administrationConflicts,
+  type ResolvedAdministrationOptions,
+  resolveAdministrationOptions,
+  validateAdministrationOptions,
+} from './administration/administration-options';
+import {
   type ResolvedAuditOptions,
   resolveAuditOptions,
   validateAuditOptions,
@@ -19,6 +25,10 @@ import {
   type EnterpriseAuthorizationOptions,
   validateEnterpriseOptions,
 } from './authorization-server/enterprise/enterprise-options';
+import {
+  DEFAULT_CONNECTED_APPS_PATH,
+  validateConnectedAppsOptions,
+} from './connected-apps/connected-apps-options';
 import { type FederationOptions, validateFederationOptions } from './federation/federation-options';
 import { validateIntrospectionOptions } from './authorization-server/introspection/introspection-options';
 import {
@@ -47,6 +57,11 @@ export interface ResolvedResource {
   scopes: string[];
   defaultScopes: string[];
   name: string | undefined;
+  /**
+   * The administration API: only client credentials tokens of clients whose registered scope
+   * names its scope; never at `/authorize` or for an ID-JAG.
+   */
+  administration?: true;
 }
 
 /** Absolute URLs of every endpoint, as advertised in metadata. */
@@ -112,10 +127,14 @@ export class McpAuthConfig {
   readonly secureCookies: boolean;
   /** Every scope any resource knows plus offline_access if configured: metadata `scopes_supported`. */
   readonly scopesSupported: string[];
+  /** What a pre-registered client may register: every declared scope, administration's too. */
+  readonly staticClientScopes: string[];
   /** Whether the module's routes appear in the host's OpenAPI document, and under which tag. */
   readonly openApi: Readonly<Required<OpenApiOptions>>;
   /** How audit events are logged and named. */
   readonly audit: ResolvedAuditOptions;
+  /** The administration API; undefined when it is off. */
+  readonly administration: ResolvedAdministrationOptions | undefined;
 
   constructor(options: McpAuthModuleOptions) {
     const problems = validateOptions(options);
@@ -169,9 +188,34 @@ export class McpAuthConfig {
     };
     this.introspectionClients = new Set(options.introspection?.allowedClients ?? []);
     this.secureCookies = options.issuer.startsWith('https:');
-    this.scopesSupported = Object.keys(options.scopes);
+    // The administration scope is for pre-registered operators' clients only: not advertised,
+    // not requestable at /authorize, not registrable dynamically or by a metadata document.
+    this.scopesSupported = Object.keys(options.scopes).filter(
+      (scope) => scope !== options.administration?.scope,
+    );
+    this.staticClientScopes = Object.keys(options.scopes);
     this.openApi = resolveOpenApiOptions(options.openApi);
     this.audit = resolveAuditOptions(options.audit);
+    this.administration = resolveAdministrationOptions(
+      options.administration,
+      this.issuer,
+      this.routePrefix,
+    );
+    const admin = this.administration;
+    if (admin?.resourceUri && admin.scope) {
+      // Its own protected resource, last, so it is never the default one.
+      this.resources = [
+        ...this.resources,
+        {
+          path: admin.path,
+          uri: admin.resourceUri,
+          scopes: [admin.scope],
+          defaultScopes: [admin.scope],
+          name: 'Administration API',
+          administration: true,
+        },
+      ];
+    }
 
     const base = `${this.issuer}${this.routePrefix}`;
     this.endpoints = {
@@ -221,7 +265,38 @@ function validateOptions(options: McpAuthModuleOptions): string[] {
     ...validateIntrospectionOptions(options.introspection),
     ...validateOpenApiOptions(options.openApi),
     ...validateAuditOptions(options.audit),
+    ...validateConnectedAppsOptions(options.connectedApps),
+    ...validateAdministrationOptions(options.administration),
+    ...administrationPathProblems(options),
   ];
+}
+
+/** The administration API against the rest (scope, paths): see `administrationConflicts`. */
+function administrationPathProblems(options: McpAuthModuleOptions): string[] {
+  if (!options.administration || validateAdministrationOptions(options.administration).length) {
+    return [];
+  }
+  const routePrefix = normalizePrefix(options.routePrefix ?? '');
+  const resources = Array.isArray(options.resources)
+    ? options.resources
+        .filter((r) => typeof r?.path === 'string')
+        .map((r) => ({
+          path: normalizePath(r.path),
+          scopes: Array.isArray(r.scopes) ? r.scopes : [],
+        }))
+    : [];
+  const connectedApps = options.connectedApps;
+  return administrationConflicts(options.administration, {
+    issuer: options.issuer,
+    routePrefix,
+    scopes: options.scopes ?? {},
+    resources,
+    endpointPaths: Object.values(ENDPOINT_PATHS).map((name) => `${routePrefix}/${name}`),
+    connectedAppsPath:
+      connectedApps?.enabled === false
+        ? undefined
+        : normalizePath(connectedApps?.path ?? `${routePrefix}${DEFAULT_CONNECTED_APPS_PATH}`),
+  });
 }
 
 /** What shapes the module itself: issuer, scopes, resources and routePrefix. */

@@ -32,4 +32,11 @@ export type McpAuthModuleAsyncOptions = ConfigurableModuleAsyncOptions<
   McpAuthModuleOptions,
   'createMcpAuthOptions'
 > &
-  McpAuthModuleExtras;
+  McpAuthModuleExtras & {
+    /**
+     * Mount the administration API: required when the factory's options set `administration`
+     * (routes are fixed before the factory runs). Mounted with options that leave it out, it
+     * answers 404 (OAuth-shaped). Default false: nothing is mounted.
+     */
+    administration?: boolean;
+  };

@@ -1,6 +1,8 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { McpAuthAdministrationModule } from './administration/administration.module';
 import { McpAuthCoreModule } from './mcp-auth-core.module';
 import { composedResourceServer } from './mcp-auth-resource-server';
+import { McpAuthConfig } from './mcp-auth.config';
 import type {
   McpAuthModuleAsyncOptions,
   McpAuthModuleForRootOptions,
@@ -27,21 +29,57 @@ import type {
 @Module({})
 export class McpAuthModule {
   static forRoot(options: McpAuthModuleForRootOptions): DynamicModule {
-    return McpAuthModule.compose(McpAuthCoreModule.forRoot(options), options.isGlobal);
+    return McpAuthModule.compose(
+      McpAuthCoreModule.forRoot(options),
+      options.isGlobal,
+      options.administration !== undefined,
+    );
   }
 
+  /**
+   * The options come later, so whether the administration API is mounted is said here:
+   * `administration: true` beside `useFactory` (routes are fixed before any factory runs).
+   */
   static forRootAsync(options: McpAuthModuleAsyncOptions): DynamicModule {
-    return McpAuthModule.compose(McpAuthCoreModule.forRootAsync(options), options.isGlobal);
+    return McpAuthModule.compose(
+      McpAuthCoreModule.forRootAsync(options),
+      options.isGlobal,
+      options.administration === true,
+    );
   }
 
-  private static compose(core: DynamicModule, isGlobal: boolean | undefined): DynamicModule {
+  private static compose(
+    core: DynamicModule,
+    isGlobal: boolean | undefined,
+    administration: boolean,
+  ): DynamicModule {
     // One `core` object in both import lists: Nest resolves it to one module instance.
     const resourceServer = composedResourceServer(core);
+    // Its guard is the resource server's, so it sits beside both; not mounted at all when off,
+    // so the host keeps every path (`<routePrefix>/admin` included).
     return {
       module: McpAuthModule,
       global: isGlobal ?? false,
-      imports: [core, resourceServer],
+      imports: administration
+        ? [core, resourceServer, McpAuthAdministrationModule.compose(core, resourceServer)]
+        : [core, resourceServer],
+      providers: administration ? [] : [administrationNotMounted],
       exports: [core, resourceServer],
     };
   }
 }
+
+/** Refuses to boot when async options configure an administration API nobody mounted. */
+const administrationNotMounted: Provider = {
+  provide: Symbol('McpAuth:AdministrationNotMounted'),
+  useFactory: (config: McpAuthConfig) => {
+    if (config.administration) {
+      throw new Error(
+        'McpAuthModule: the options configure administration, but forRootAsync was not told ' +
+          'to mount it: add administration: true beside useFactory.',
+      );
+    }
+    return false;
+  },
+  inject: [McpAuthConfig],
+};

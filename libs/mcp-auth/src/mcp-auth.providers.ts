@@ -30,6 +30,8 @@ import { AccessTokenIssuer } from './tokens/access-token.issuer';
 import { AccessTokenValidator } from './tokens/access-token.validator';
 import type { SigningKeyChange } from './tokens/signing-key.config';
 import { SigningKeyService } from './tokens/signing-key.service';
+import { McpAuthTelemetry } from './telemetry/mcp-auth-telemetry';
+import { resolveTelemetryOptions } from './telemetry/telemetry-options';
 
 export const configProvider: Provider = {
   provide: McpAuthConfig,
@@ -63,13 +65,32 @@ const DEFAULT_STORES: [symbol, StoreClass][] = [
   [UsedJtiStore, TypeOrmUsedJtiStore],
 ];
 
-/** Postgres stores scoped to this instance's issuer; `extraProviders` may replace any of them. */
+/** This instance's metrics and spans (`telemetry` option), made once its options are known. */
+export const telemetryProvider: Provider = {
+  provide: McpAuthTelemetry,
+  useFactory: (options: McpAuthModuleOptions) =>
+    new McpAuthTelemetry(resolveTelemetryOptions(options.telemetry)),
+  inject: [MCP_AUTH_MODULE_OPTIONS],
+};
+
+/**
+ * Postgres stores scoped to this instance's issuer; `extraProviders` may replace any of them.
+ * Each is wrapped here, in one place, for its spans (`mcp_auth.store.<Store>.<method>`).
+ */
 export const storeProviders: Provider[] = DEFAULT_STORES.map(([token, Store]) => ({
   provide: token,
-  useFactory: (dataSource: DataSource, config: McpAuthConfig) =>
-    new Store(dataSource, config.issuer, config.storage),
-  inject: [MCP_AUTH_DATA_SOURCE, McpAuthConfig],
+  useFactory: (dataSource: DataSource, config: McpAuthConfig, telemetry: McpAuthTelemetry) =>
+    telemetry.traceStore(
+      storeName(token),
+      new Store(dataSource, config.issuer, config.storage) as object,
+    ),
+  inject: [MCP_AUTH_DATA_SOURCE, McpAuthConfig, McpAuthTelemetry],
 }));
+
+/** `GrantStore` of `Symbol('McpAuth:GrantStore')`. */
+function storeName(token: symbol): string {
+  return (token.description ?? 'Store').replace(/^McpAuth:/, '');
+}
 
 export const tokenProviders: Provider[] = [
   {

@@ -125,7 +125,14 @@ export interface ConsentDeniedAuditEvent extends McpAuthAuditEventBase {
 export type McpAuthSignInMethod = 'password' | 'federation';
 
 /**
- * Someone signed in on a pending authorization.
+ * Where a sign-in happened: absent for a pending authorization, `connected_apps` for the
+ * connected-apps page (no client involved).
+ * @publicApi
+ */
+export type McpAuthSignInContext = 'connected_apps';
+
+/**
+ * Someone signed in on a pending authorization, or on the connected-apps page.
  * @publicApi
  */
 export interface SignInSucceededAuditEvent extends McpAuthAuditEventBase {
@@ -133,7 +140,10 @@ export interface SignInSucceededAuditEvent extends McpAuthAuditEventBase {
   method: McpAuthSignInMethod;
   /** The federation provider's `id`. */
   provider?: string;
-  client_id: string;
+  /** The client of the authorization; absent on the connected-apps page. */
+  client_id?: string;
+  /** `connected_apps` for the page's own sign-in; absent for an authorization. */
+  context?: McpAuthSignInContext;
   subject: string;
   /** The user name typed on the password form; only with `audit.includeUsername`. */
   username?: string;
@@ -152,8 +162,10 @@ export interface SignInFailedAuditEvent extends McpAuthAuditEventBase {
   type: 'sign_in.failed';
   method: McpAuthSignInMethod;
   provider?: string;
-  /** The client of the authorization; absent for `provider_mismatch`. */
+  /** The client of the authorization; absent for `provider_mismatch` and on the page. */
   client_id?: string;
+  /** `connected_apps` for the page's own sign-in; absent for an authorization. */
+  context?: McpAuthSignInContext;
   reason:
     | 'invalid_credentials'
     | 'upstream_denied'
@@ -194,6 +206,51 @@ export interface CodeReplayedAuditEvent extends McpAuthAuditEventBase {
 }
 
 /**
+ * Members of every administration event: who called the administration API (the subject of
+ * the operator's token, its client id, or what the host's guard put on the request).
+ * @publicApi
+ */
+export interface McpAuthAdministrationEventBase extends McpAuthAuditEventBase {
+  administrator: string;
+}
+
+/**
+ * An operator deleted a client through the administration API; its grants were revoked.
+ * @publicApi
+ */
+export interface AdminClientDeletedAuditEvent extends McpAuthAdministrationEventBase {
+  type: 'admin.client_deleted';
+  client_id: string;
+  source: ClientSource;
+}
+
+/**
+ * An operator revoked grants: one by id, or every live grant of a subject and/or a client.
+ * @publicApi
+ */
+export interface AdminGrantRevokedAuditEvent extends McpAuthAdministrationEventBase {
+  type: 'admin.grant_revoked';
+  /** How many grants this call revoked (0 when none was live). */
+  revoked_count: number;
+  /** The grants this call revoked, the first 100 of a bulk revocation. */
+  grant_ids: string[];
+  /** The filter of a bulk revocation. */
+  subject?: string;
+  client_id?: string;
+}
+
+/**
+ * An operator rotated the signing key; the retired keys keep verifying until the tokens they
+ * signed have expired.
+ * @publicApi
+ */
+export interface AdminSigningKeyRotatedAuditEvent extends McpAuthAdministrationEventBase {
+  type: 'admin.signing_key_rotated';
+  kid: string;
+  retired_kids: string[];
+}
+
+/**
  * Every audit event, told apart by `type`.
  * @publicApi
  */
@@ -214,7 +271,10 @@ export type McpAuthAuditEvent =
   | TokenRevokedAuditEvent
   | SigningKeyCreatedAuditEvent
   | SigningKeyRotatedAuditEvent
-  | RateLimitExceededAuditEvent;
+  | RateLimitExceededAuditEvent
+  | AdminClientDeletedAuditEvent
+  | AdminGrantRevokedAuditEvent
+  | AdminSigningKeyRotatedAuditEvent;
 
 /** @publicApi */
 export type McpAuthAuditEventType = McpAuthAuditEvent['type'];

@@ -4,8 +4,11 @@ import { InteractionPageResponder } from '../authorization-server/authorization/
 import { InteractionSessions } from '../authorization-server/authorization/interaction-session';
 import { McpAuthorizationService } from '../authorization-server/authorization/mcp-authorization.service';
 import { ResourceOwnerAuthenticator } from '../authorization-server/authorization/resource-owner-authenticator.interface';
+import { formField } from '../authorization-server/authorization/interaction-session';
+import { ConnectedAppsContext } from '../connected-apps/connected-apps.context';
 import { redirect, type HttpRequest, type HttpResponse } from '../http/http-exchange';
 import { ENDPOINT_PATHS, McpAuthConfig } from '../mcp-auth.config';
+import { RequestParameters } from '../oauth/request-parameters';
 import { hashSecret } from '../tokens/secret-hash';
 import { FederationService } from './federation.service';
 import { UpstreamUnavailableError } from './upstream-provider';
@@ -24,6 +27,7 @@ export class FederationController {
     private readonly config: McpAuthConfig,
     authorization: McpAuthorizationService,
     private readonly federation: FederationService,
+    private readonly apps: ConnectedAppsContext,
     @Optional()
     @Inject(ResourceOwnerAuthenticator)
     authenticator: ResourceOwnerAuthenticator | undefined,
@@ -54,6 +58,44 @@ export class FederationController {
         posted.binding.hash,
         posted.interaction,
       );
+      redirect(response, 303, url.href);
+    } catch (error) {
+      this.unavailable(response, error);
+    }
+  }
+
+  /**
+   * "Continue with <provider>" on the connected-apps page: its own sign-in form (same origin,
+   * its CSRF token), then off to the provider. The callback below brings the browser back.
+   */
+  @Post(`${ENDPOINT_PATHS.federation}/:provider/connected-apps`)
+  async signInOnPage(
+    @Param('provider') providerId: string,
+    @Req() request: HttpRequest,
+    @Res() response: HttpResponse,
+  ): Promise<void> {
+    try {
+      const { options, requests } = this.apps;
+      if (!options.enabled || options.signIn !== 'built-in' || !this.federation.has(providerId)) {
+        this.pages.page(response, 404, 'Not found', 'There is no such sign-in provider.');
+        return;
+      }
+      const form = new RequestParameters(request.body);
+      const binding = BrowserBinding.read(request, this.config.secureCookies);
+      if (
+        !binding ||
+        !requests.sameOrigin(request, true) ||
+        !requests.checkCsrf(request, formField(form, 'csrf'), 'login')
+      ) {
+        this.pages.page(
+          response,
+          403,
+          'Request refused',
+          'The form is stale or came from another site.',
+        );
+        return;
+      }
+      const url = await this.federation.startPageSignIn(providerId, binding.hash);
       redirect(response, 303, url.href);
     } catch (error) {
       this.unavailable(response, error);
@@ -92,6 +134,12 @@ export class FederationController {
           return;
         case 'page':
           this.pages.page(response, outcome.status, outcome.title, outcome.message);
+          return;
+        case 'connected_apps':
+          // The page's session only: the binding cookie and any pending authorization of this
+          // browser are left as they were.
+          await this.apps.sessions.start(response, outcome.user);
+          redirect(response, 303, this.apps.options.path);
           return;
       }
     } catch (error) {

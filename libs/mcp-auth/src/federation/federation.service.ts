@@ -17,6 +17,12 @@ import {
 import { hashSecret } from '../tokens/secret-hash';
 import type { FederatedIdentityDecision, UpstreamIdentity } from './federation-options';
 import {
+  decideIdentity,
+  FederatedPageSignIn,
+  failureReason,
+  type FederatedPageOutcome,
+} from './federated-page-sign-in';
+import {
   type UpstreamProvider,
   UpstreamRefusedError,
   type UpstreamTokenSet,
@@ -32,7 +38,9 @@ export type FederationOutcome =
   /** The host's identity hook refused the user: say why, then let them return to the client. */
   | { kind: 'refused'; reason: string; returnUrl: string }
   /** Nothing was issued; the page explains. */
-  | { kind: 'page'; status: number; title: string; message: string };
+  | { kind: 'page'; status: number; title: string; message: string }
+  /** Signed in on the connected-apps page: start its session, nothing else. */
+  | Extract<FederatedPageOutcome, { kind: 'connected_apps' }>;
 
 /**
  * Federation: the browser, having approved our consent page, is sent to
@@ -45,6 +53,7 @@ export type FederationOutcome =
 @Injectable()
 export class FederationService {
   private readonly logger = new Logger('McpAuthFederation');
+  private readonly pageSignIn: FederatedPageSignIn;
   constructor(
     private readonly config: McpAuthConfig,
     private readonly authorization: McpAuthorizationService,
@@ -53,7 +62,9 @@ export class FederationService {
     @InjectFederationStateStore() private readonly states: FederationStateStore,
     @InjectAuthorizationRequestStore() private readonly requests: AuthorizationRequestStore,
     private readonly audit: McpAuthAudit,
-  ) {}
+  ) {
+    this.pageSignIn = new FederatedPageSignIn(states, audit, config.federation.identity);
+  }
 
   /** The URL to register at the provider. */
   callbackUrl(providerId: string): string {
@@ -93,6 +104,17 @@ export class FederationService {
   }
 
   /**
+   * Sends the connected-apps page's sign-in upstream: a state of purpose `connected_apps`,
+   * bound to this browser, that can finish no authorization.
+   * @throws UpstreamUnavailableError when the provider cannot be discovered
+   */
+  async startPageSignIn(providerId: string, browserBindingHash: string): Promise<URL> {
+    const provider = this.providers.get(providerId);
+    if (!provider) throw new Error(`unknown provider ${providerId}`);
+    return this.pageSignIn.start(provider, browserBindingHash);
+  }
+
+  /**
    * Handles the provider's callback at `currentUrl`, for the browser holding `binding`.
    * Refusals change nothing but the consumed state. `ip` is the browser's, for the audit.
    */
@@ -125,11 +147,19 @@ export class FederationService {
     };
     const failed = (reason: SignInFailedAuditEvent['reason'], clientId?: string) =>
       this.audit.emit({ type: 'sign_in.failed', ...who, client_id: clientId, reason });
+    const forPage = record.purpose === 'connected_apps';
     if (record.provider !== providerId) {
       // A state minted for one provider came back from another: a mix-up, never accepted.
-      failed('provider_mismatch');
+      this.audit.emit({
+        type: 'sign_in.failed',
+        ...who,
+        ...(forPage ? { context: 'connected_apps' as const } : {}),
+        reason: 'provider_mismatch',
+      });
       return page(400, 'Sign-in failed', 'The answer came from another sign-in provider.');
     }
+    // The purpose is the consumed row's: a page state never reaches the authorization below.
+    if (forPage) return this.pageSignIn.finish(provider, currentUrl, record, state[0], ip);
     const pending = await this.requests.findActive(record.interactionIdHash);
     if (!pending) return page(400, 'This sign-in has expired', EXPIRED);
 
@@ -216,17 +246,8 @@ export class FederationService {
     throw error;
   }
 
-  private async decide(identity: UpstreamIdentity): Promise<FederatedIdentityDecision> {
-    const hook = this.config.federation.identity;
-    if (!hook) return { action: 'accept' };
-    const decision = await hook(identity);
-    if (decision?.action === 'refuse') {
-      return { action: 'refuse', reason: decision.reason || 'Your account may not sign in here.' };
-    }
-    if (decision?.action !== 'accept') {
-      throw new Error('mcp-auth: federation.identity must answer accept or refuse');
-    }
-    return decision;
+  private decide(identity: UpstreamIdentity): Promise<FederatedIdentityDecision> {
+    return decideIdentity(this.config.federation.identity, identity);
   }
 
   /** Ends the interaction with access_denied; the client redirect, or null when it is gone. */
@@ -248,13 +269,6 @@ const ANOTHER_BROWSER =
   'This sign-in was started in another browser. Start again from the application.';
 const EXPIRED =
   'The sign-in is unknown, expired or already finished. Start again from the application.';
-
-/** The audited reason of an upstream sign-in that threw; undefined for unexpected errors. */
-function failureReason(error: unknown): SignInFailedAuditEvent['reason'] | undefined {
-  if (error instanceof UpstreamUnavailableError) return 'upstream_unavailable';
-  if (!(error instanceof UpstreamRefusedError)) return undefined;
-  return error.error === 'access_denied' ? 'upstream_denied' : 'upstream_refused';
-}
 
 function page(status: number, title: string, message: string): FederationOutcome {
   return { kind: 'page', status, title, message };

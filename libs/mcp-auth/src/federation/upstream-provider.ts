@@ -1,4 +1,5 @@
 import type * as OpenId from 'openid-client';
+import { ContactRecorder, type ContactStatus } from '../oauth/contact-status';
 import type {
   OAuth2UpstreamProviderOptions,
   OidcUpstreamProviderOptions,
@@ -71,6 +72,7 @@ export class UpstreamUnavailableError extends Error {
  */
 export class UpstreamProvider {
   private configuration: Promise<OpenId.Configuration> | undefined;
+  private readonly contact = new ContactRecorder();
 
   constructor(
     readonly options: UpstreamProviderOptions,
@@ -84,6 +86,11 @@ export class UpstreamProvider {
 
   get name(): string {
     return this.options.name;
+  }
+
+  /** How the last discovery (OIDC) or configuration went, for the administration API. */
+  get status(): ContactStatus {
+    return this.contact.status;
   }
 
   private get isOidc(): boolean {
@@ -278,10 +285,17 @@ export class UpstreamProvider {
 
   /** The provider's configuration: discovered once (OIDC), retried after a failure. */
   private config(): Promise<OpenId.Configuration> {
-    this.configuration ??= this.loadConfig().catch((error: unknown) => {
-      this.configuration = undefined;
-      throw error;
-    });
+    this.configuration ??= this.loadConfig().then(
+      (config) => {
+        this.contact.succeeded();
+        return config;
+      },
+      (error: unknown) => {
+        this.configuration = undefined;
+        this.contact.failed(error);
+        throw error;
+      },
+    );
     return this.configuration;
   }
 

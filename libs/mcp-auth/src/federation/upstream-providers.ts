@@ -24,4 +24,9 @@ export class UpstreamProviders {
   get(providerId: string): UpstreamProvider | undefined {
     return this.byId.get(providerId);
   }
+
+  /** Every configured provider, in configuration order. */
+  all(): UpstreamProvider[] {
+    return [...this.byId.values()];
+  }
 }

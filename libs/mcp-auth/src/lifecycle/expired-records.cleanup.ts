@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
@@ -9,6 +10,7 @@ import type { DataSource } from 'typeorm';
 import { McpAuthConfig } from '../mcp-auth.config';
 import { MCP_AUTH_DATA_SOURCE } from '../mcp-auth.constants';
 import { ExpiredRecordsPurger } from '../storage/typeorm/stores/expired-records.purger';
+import { McpAuthTelemetry } from '../telemetry/mcp-auth-telemetry';
 
 /**
  * Purges expired codes, pending authorizations, refresh tokens, keys and rate-limit counters
@@ -25,6 +27,7 @@ export class ExpiredRecordsCleanup implements OnApplicationBootstrap, OnModuleDe
   constructor(
     @Inject(MCP_AUTH_DATA_SOURCE) dataSource: DataSource,
     private readonly config: McpAuthConfig,
+    @Optional() private readonly telemetry: McpAuthTelemetry = McpAuthTelemetry.disabled,
   ) {
     this.purger = new ExpiredRecordsPurger(dataSource, config.storage);
   }
@@ -43,13 +46,18 @@ export class ExpiredRecordsCleanup implements OnApplicationBootstrap, OnModuleDe
 
   /** One purge; overlapping calls share the run in progress. */
   runOnce(): Promise<void> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     this.running ??= this.purger
       .purge({ grantRetention: this.config.accessTokenTtl + 3600 })
       .then((report) => {
+        // `mcp_auth.cleanup.rows_deleted` by table, and the run's duration.
+        this.telemetry.cleanupFinished(report, seconds());
         const total = Object.values(report).reduce((sum, n) => sum + n, 0);
         if (total) this.logger.log(`purged ${total} expired rows`);
       })
       .catch((error: unknown) => {
+        this.telemetry.cleanupFailed(seconds());
         this.logger.warn(`clean-up failed: ${(error as Error).message}`);
       })
       .finally(() => {

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { McpAuthConfig } from '../mcp-auth.config';
 import { MCP_AUTH_DATA_SOURCE, MCP_AUTH_SCHEMA_READY } from '../mcp-auth.constants';
 import { ExpiredRecordsCleanup } from './expired-records.cleanup';
+import { HttpDrain } from './http-drain';
 import { McpAuthHealth } from './mcp-auth.health';
 import { runMcpAuthMigrations } from './schema-migrator';
 
@@ -17,4 +18,5 @@ export const lifecycleProviders: Provider[] = [
   },
   ExpiredRecordsCleanup,
   McpAuthHealth,
+  HttpDrain,
 ];

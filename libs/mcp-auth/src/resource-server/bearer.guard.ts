@@ -4,6 +4,7 @@ import {
   Logger,
   type CanActivate,
   type ExecutionContext,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard, type IAuthModuleOptions } from '@nestjs/passport';
@@ -26,6 +27,7 @@ import { ResourceServerConfig, type ProtectedResource } from './resource-server.
 import { RouteAuthSettingsReader, type RouteAuthSettings } from './route-auth-settings';
 import type { ToolScopeRequirements } from './tool-scopes';
 import { statelessAuthenticator, type StatelessAuthenticator } from './stateless-authenticator';
+import { GuardTelemetry } from '../telemetry/guard-telemetry';
 
 /**
  * Every scope the request's `tools/call` messages need, or `undefined` when it calls no tool
@@ -70,7 +72,7 @@ function toolCallScopes(
 const AUTHENTICATE_OPTIONS = Object.freeze({ session: false });
 
 @Injectable()
-export class BearerGuard extends AuthGuard() implements CanActivate {
+export class BearerGuard extends AuthGuard() implements CanActivate, OnModuleDestroy {
   private readonly logger = new Logger('BearerGuard');
   private readonly routes: RouteAuthSettingsReader;
   private readonly authInfos = new WeakMap<VerifiedAccessToken, AuthInfo>();
@@ -78,6 +80,8 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
   private readonly strategyName: string;
   /** Passport, running this instance's strategy without session helpers. */
   private readonly passport: StatelessAuthenticator;
+  /** `mcp_auth.guard.outcomes`: counts per outcome, read by the SDK when it collects. */
+  private readonly telemetry: GuardTelemetry;
 
   constructor(
     strategy: BearerStrategy,
@@ -95,6 +99,12 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
     this.strategyName = strategy.name;
     this.passport = statelessAuthenticator(strategy.name, strategy);
     this.routes = new RouteAuthSettingsReader(reflector);
+    this.telemetry = new GuardTelemetry(config.telemetry);
+  }
+
+  /** Stops reporting `mcp_auth.guard.outcomes` for this instance. */
+  onModuleDestroy(): void {
+    this.telemetry.stop();
   }
 
   override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -127,25 +137,32 @@ export class BearerGuard extends AuthGuard() implements CanActivate {
     response: HttpResponse,
     context: ExecutionContext,
   ): Promise<boolean> {
+    const span = this.telemetry.startSpan();
     return new Promise<boolean>((resolve, reject) => {
       const fail = (error: unknown) => {
         if (error instanceof BearerChallengeException) error.applyTo(response);
+        this.telemetry.record(GuardTelemetry.outcomeOf(error), span);
         reject(error instanceof Error ? error : new Error(String(error)));
+      };
+      const pass = () => {
+        this.telemetry.record('ok', span);
+        resolve(true);
       };
       const done = (error: unknown, user: unknown, info: unknown, status?: unknown) => {
         try {
           const target = request as unknown as Record<string, unknown>;
           target.authInfo = info;
           target.user = this.handleRequest(error, user, info, context, status);
-          resolve(true);
         } catch (refusal) {
           fail(refusal);
+          return;
         }
+        pass();
       };
       this.passport.authenticate(this.strategyName, AUTHENTICATE_OPTIONS, done)(
         request,
         response,
-        (error) => (error ? fail(error) : resolve(true)),
+        (error) => (error ? fail(error) : pass()),
       );
     });
   }

@@ -16,6 +16,7 @@ export type {
   ResourceServerVerifierOptions,
 } from './resource-server-options.interface';
 export type { ScopeHierarchy, ScopeHierarchyDefinition } from './scope-hierarchy';
+export type { TelemetryOptions } from '../telemetry/telemetry-options';
 // The request and response as either HTTP adapter (Express, Fastify) hands them over.
 export type { FastifyReplyLike, HttpRequest, HttpResponse } from '../http/http-exchange';
 

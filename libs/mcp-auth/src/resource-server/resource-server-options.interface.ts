@@ -1,4 +1,5 @@
 import type { Provider } from '@nestjs/common';
+import type { TelemetryOptions } from '../telemetry/telemetry-options';
 import type { ScopeHierarchyDefinition } from './scope-hierarchy';
 
 /** Resource-server settings shared by every mode. */
@@ -114,6 +115,11 @@ export interface ResourceServerModuleOptions extends ResourceServerSettings {
    * `McpAuthModule`'s `openApi`, which covers them when that module serves them.
    */
   openApi?: { include?: boolean; tag?: string };
+  /**
+   * OpenTelemetry metrics (`mcp_auth.guard.outcomes`) and optional guard spans. Default on: a
+   * no-op until the host installs an OpenTelemetry SDK.
+   */
+  telemetry?: TelemetryOptions;
 }
 
 /** Settings that shape the resource-server module itself. */

@@ -11,6 +11,11 @@ import type {
   ResourceServerSettings,
 } from './resource-server-options.interface';
 import { ScopeHierarchy } from './scope-hierarchy';
+import {
+  resolveTelemetryOptions,
+  type ResolvedTelemetryOptions,
+  type TelemetryOptions,
+} from '../telemetry/telemetry-options';
 
 /** A protected MCP endpoint, with everything the guard and the PRM need precomputed. */
 export interface ProtectedResource {
@@ -42,6 +47,7 @@ interface ResourceServerConfigInit {
   authorizationServers: readonly string[];
   settings?: ResourceServerSettings;
   host?: string;
+  telemetry?: TelemetryOptions;
 }
 
 /**
@@ -57,6 +63,8 @@ export class ResourceServerConfig {
   /** `strategyName` as configured; `BearerStrategy` picks one when absent. */
   readonly strategyName: string | undefined;
   readonly host: string | undefined;
+  /** `telemetry` with its defaults: the guard's metrics and spans. */
+  readonly telemetry: ResolvedTelemetryOptions;
   /**
    * Served at the root `/.well-known/oauth-protected-resource`: the resource at the origin if
    * there is one, otherwise the first. Its `resource` is that resource's canonical URI, so a
@@ -79,6 +87,7 @@ export class ResourceServerConfig {
     this.clockTolerance = init.settings?.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
     this.strategyName = init.settings?.strategyName;
     this.host = init.host;
+    this.telemetry = resolveTelemetryOptions(init.telemetry);
     this.resources = init.resources.map((resource) =>
       describeResource(resource, this.authorizationServers),
     );
@@ -99,6 +108,7 @@ export class ResourceServerConfig {
       authorizationServers: options.authorizationServers,
       settings: options,
       host: options.host,
+      telemetry: options.telemetry,
     });
   }
 

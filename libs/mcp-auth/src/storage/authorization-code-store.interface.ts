@@ -32,6 +32,22 @@ export interface CodeBinding {
   redirectUri: string | undefined;
   /** Canonical resource the request names, if any. */
   resource: string | undefined;
+  /**
+   * `ClientRecord.version` of the authenticated client, if known: the code is consumed only if
+   * the client row is still that version, else `client_changed` (nothing changed).
+   */
+  clientVersion?: string;
+}
+
+/**
+ * The first refresh token of the grant, stored by `consume` in the same atomic step as the
+ * code is marked used (with the code's client, scopes and resource), so a code exchange is
+ * one database round trip.
+ */
+export interface FirstRefreshToken {
+  /** SHA-256 of the token; the token itself is never stored. */
+  tokenHash: string;
+  expiresAt: Date;
 }
 
 /** Outcome of `AuthorizationCodeStore.consume`. */
@@ -42,6 +58,8 @@ export type CodeConsumption =
   /** The code was redeemed before: the caller must revoke `grantId` (AS-19, RFC 6749 §4.1.2). */
   | { status: 'replayed'; grantId: string; clientId: string }
   | { status: 'expired' }
+  /** The client row is not the `binding.clientVersion` (changed or deleted); nothing changed. */
+  | { status: 'client_changed' }
   | { status: 'not_found' };
 
 /** @publicApi */
@@ -51,9 +69,14 @@ export interface AuthorizationCodeStore {
    * Marks the code used in one atomic statement, if it matches `binding`: among any number of
    * concurrent matching callers exactly one gets `consumed`; the others see `replayed`. A
    * request that does not match gets `mismatch` and leaves the code as it was. Expiry uses the
-   * database clock.
+   * database clock. With `refreshToken`, the winner's statement also stores that token under
+   * the code's grant and stretches the grant to cover it; nobody else's stores anything.
    */
-  consume(codeHash: string, binding: CodeBinding): Promise<CodeConsumption>;
+  consume(
+    codeHash: string,
+    binding: CodeBinding,
+    refreshToken?: FirstRefreshToken,
+  ): Promise<CodeConsumption>;
 }
 
 export const AuthorizationCodeStore = Symbol('McpAuth:AuthorizationCodeStore');

@@ -39,11 +39,52 @@ export interface ClientRecord {
    */
   documentExpiresAt: Date | null;
   createdAt: Date;
+  /**
+   * Opaque stamp of the stored row that changes whenever the row does, set by `findById` when
+   * the store can tell (on Postgres the row version). The token endpoint then reuses a client
+   * read moments ago, and the grant's own statement confirms the row is unchanged (a deleted
+   * or rotated client is re-read at once). Stores that leave it unset are read every time.
+   */
+  version?: string;
 }
 
-export type NewClient = Omit<ClientRecord, 'createdAt' | 'documentExpiresAt'> & {
+export type NewClient = Omit<ClientRecord, 'createdAt' | 'documentExpiresAt' | 'version'> & {
   documentExpiresAt?: Date | null;
 };
+
+/** What {@link ClientStore.delete} did. */
+export interface ClientDeletion {
+  /** The grants it revoked, for this instance's deny-list (the others hear it by NOTIFY). */
+  revokedGrantIds: string[];
+}
+
+/** One page of {@link ClientStore.list}. */
+export interface ClientListQuery {
+  /** Only clients from this source. Default: every source. */
+  source?: ClientSource;
+  /** Page size, 1 to {@link MAX_CLIENT_PAGE_SIZE}. */
+  limit: number;
+  /** `nextCursor` of the previous page; opaque. */
+  cursor?: string;
+}
+
+export interface ClientListPage {
+  /** By client_id, in the database's order of text (the primary key's). */
+  clients: ClientRecord[];
+  /** Null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Largest page {@link ClientStore.list} serves. */
+export const MAX_CLIENT_PAGE_SIZE = 200;
+
+/** A `list` cursor this store did not hand out, or a limit out of range. */
+export class InvalidClientListQueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidClientListQueryError';
+  }
+}
 
 /**
  * Registered OAuth clients of one issuer.
@@ -55,13 +96,22 @@ export interface ClientStore {
   /** Inserts or replaces a client (pre-registered clients are re-applied at every boot). */
   upsert(client: NewClient): Promise<ClientRecord>;
   findById(clientId: string): Promise<ClientRecord | null>;
-  /** Removes a client and everything issued to it. Returns false when it did not exist. */
-  delete(clientId: string): Promise<boolean>;
+  /**
+   * Removes a client and everything issued to it; its live grants are revoked (and the
+   * deny-lists notified). Returns the ids of those grants, or null when it did not exist.
+   */
+  delete(clientId: string): Promise<ClientDeletion | null>;
   /**
    * Removes every pre-registered (`static`) client whose id is not in `keep`, as `delete`
    * does: a client taken out of the configuration stops working. Returns the removed ids.
    */
   pruneStatic(keep: readonly string[]): Promise<string[]>;
+  /**
+   * Clients of this issuer by client_id, by keyset pagination: a page never skips or repeats a
+   * client while others are added. Throws {@link InvalidClientListQueryError} for a foreign
+   * cursor or a limit out of range.
+   */
+  list(query: ClientListQuery): Promise<ClientListPage>;
 }
 
 export const ClientStore = Symbol('McpAuth:ClientStore');

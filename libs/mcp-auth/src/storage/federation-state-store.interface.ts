@@ -1,13 +1,25 @@
 import { Inject } from '@nestjs/common';
 
 /**
- * An authorization request sent on to an upstream identity provider, waiting for its callback.
- * It exists only once the user approved our consent page, which sent them upstream.
+ * What an upstream round trip is for: finishing a pending authorization, or signing in on the
+ * connected-apps page. A state of one purpose never serves the other.
+ * @publicApi
+ */
+export type FederationStatePurpose = 'authorization' | 'connected_apps';
+
+/**
+ * A browser sent on to an upstream identity provider, waiting for its callback: for an
+ * authorization (only once the user approved our consent page), or for the connected-apps page.
  */
 export interface FederationStateRecord {
   /** SHA-256 of the `state` sent upstream; the plain value only travels through the browser. */
   stateHash: string;
-  /** The pending authorization (SHA-256 of its interaction id). */
+  /**
+   * Absent is `authorization` (the only purpose of stores written before the page's sign-in).
+   * A store must keep and return it as given.
+   */
+  purpose?: FederationStatePurpose;
+  /** The pending authorization (SHA-256 of its interaction id); empty for `connected_apps`. */
   interactionIdHash: string;
   /** The provider's id from the options. */
   provider: string;

@@ -21,6 +21,41 @@ export interface GrantRecord {
   expiresAt: Date;
   revokedAt: Date | null;
   revokedReason: string | null;
+  /**
+   * When a refresh token was last issued under the grant (code exchange or refresh), or
+   * null. Written by the statements that already touch the grant, never per MCP request.
+   */
+  lastUsedAt: Date | null;
+}
+
+/** One page of {@link GrantStore.listGrants}. */
+export interface GrantListQuery {
+  subject?: string;
+  clientId?: string;
+  /** `active`: neither revoked nor expired. Default `all`. */
+  status?: 'active' | 'all';
+  /** Page size, 1 to {@link MAX_GRANT_PAGE_SIZE}. */
+  limit: number;
+  /** `nextCursor` of the previous page; opaque. */
+  cursor?: string;
+}
+
+export interface GrantListPage {
+  /** Newest first (created_at, then id). */
+  grants: GrantRecord[];
+  /** Null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Largest page {@link GrantStore.listGrants} serves. */
+export const MAX_GRANT_PAGE_SIZE = 200;
+
+/** A `listGrants` cursor that this store did not hand out, or a limit out of range. */
+export class InvalidGrantListQueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidGrantListQueryError';
+  }
 }
 
 export type NewGrant = Pick<
@@ -36,7 +71,9 @@ export type GrantRevocationReason =
   | 'revoked_by_owner'
   | 'client_deleted'
   /** The upstream identity provider refused the refresh of its tokens (federation). */
-  | 'upstream_revoked';
+  | 'upstream_revoked'
+  /** An operator revoked it through the administration API. */
+  | 'revoked_by_administrator';
 
 export interface RefreshTokenRecord {
   /** SHA-256 of the token; the token itself is never stored. */
@@ -53,12 +90,31 @@ export interface RefreshTokenRecord {
 
 export type NewRefreshToken = Omit<RefreshTokenRecord, 'createdAt' | 'rotatedAt' | 'subject'>;
 
-/** What the caller wants the successor of a rotated refresh token to be. */
-export interface RefreshTokenSuccessor {
+/**
+ * A refresh request, judged by the store in the statement that rotates the token, so a
+ * refused request changes nothing and a granted one costs a single round trip.
+ */
+export interface RefreshTokenRotationRequest {
+  /** Hash of the presented refresh token. */
   tokenHash: string;
-  scopes: string[];
-  resource: string;
-  expiresAt: Date;
+  /** The authenticated client: a token issued to another client is `not_found`. */
+  clientId: string;
+  /**
+   * Scopes the request asks for (AS-23, OAuth 2.1 §4.3.1): each must be one of the token's,
+   * else `invalid_scope`. Empty: the token's own. The successor keeps the token's scopes
+   * either way (RFC 6749 §6); only the access token is narrowed.
+   */
+  requestedScopes: readonly string[];
+  /** Canonical resource the request names, if any: must be the token's, else `invalid_target`. */
+  requestedResource: string | undefined;
+  /** The successor: hash of the new token and when it expires. */
+  successorHash: string;
+  successorExpiresAt: Date;
+  /**
+   * `ClientRecord.version` of the authenticated client, if known: the rotation happens only if
+   * the client row is still that version, else `client_changed` (nothing changed).
+   */
+  clientVersion?: string;
 }
 
 export type RefreshTokenRotation =
@@ -67,6 +123,12 @@ export type RefreshTokenRotation =
   | { status: 'reused'; grantId: string; rotatedAt: Date }
   | { status: 'revoked' }
   | { status: 'expired' }
+  /** The request asked for a scope the token does not carry; nothing was changed. */
+  | { status: 'invalid_scope' }
+  /** The request named another resource than the token's; nothing was changed. */
+  | { status: 'invalid_target' }
+  /** The client row is not the `clientVersion` given (changed or deleted); nothing was changed. */
+  | { status: 'client_changed' }
   /** Unknown, or issued to another client (indistinguishable on purpose). */
   | { status: 'not_found' };
 
@@ -84,6 +146,12 @@ export interface GrantStore {
   findGrant(grantId: string): Promise<GrantRecord | null>;
   /** Revokes the grant and with it every refresh token of its family. Idempotent. */
   revokeGrant(grantId: string, reason: GrantRevocationReason): Promise<boolean>;
+  /**
+   * Grants of this issuer, newest first, by keyset pagination: a page never skips or repeats
+   * a grant while others are added. Throws {@link InvalidGrantListQueryError} for a foreign
+   * cursor or a limit out of range.
+   */
+  listGrants(query: GrantListQuery): Promise<GrantListPage>;
 
   issueRefreshToken(token: NewRefreshToken): Promise<RefreshTokenRecord>;
   /** Looks a refresh token up (for revocation and introspection), whatever its state. */
@@ -91,17 +159,13 @@ export interface GrantStore {
     tokenHash: string,
   ): Promise<(RefreshTokenRecord & { grantRevoked: boolean }) | null>;
   /**
-   * Rotates a refresh token: marks it used and stores its successor in one transaction.
-   * Exactly one of any number of concurrent callers gets `rotated`; the rest get `reused`.
-   * `successor` judges the live token before anything is written; if it throws, nothing
-   * changes and the error propagates (used to refuse scope widening without a second query).
-   * It may also run for a caller that then loses the race, so it must have no side effects.
+   * Rotates a refresh token atomically: checks that it is live (this client's, not rotated,
+   * not expired, grant not revoked) and that the request fits it (scopes, resource), marks it
+   * rotated, stores its successor with the token's scopes and resource, and stretches the
+   * grant to cover it. Exactly one of any number of concurrent callers gets `rotated`; the
+   * rest get `reused`. Any refusal leaves everything as it was.
    */
-  rotateRefreshToken(
-    tokenHash: string,
-    clientId: string,
-    successor: (previous: RefreshTokenRecord) => RefreshTokenSuccessor,
-  ): Promise<RefreshTokenRotation>;
+  rotateRefreshToken(request: RefreshTokenRotationRequest): Promise<RefreshTokenRotation>;
 
   /** Remembers a revoked access token until it would have expired anyway (RFC 7009). */
   revokeAccessToken(jti: string, expiresAt: Date): Promise<void>;
@@ -111,6 +175,27 @@ export interface GrantStore {
    * alive: feeds the resource server's in-memory deny-list.
    */
   listRevocationsSince(since: Date): Promise<RevocationEntry[]>;
+  /**
+   * Revokes every live grant (not revoked, not expired) of a subject, of a client, of both, or
+   * one grant by id (at least one member is required), in one statement that notifies the
+   * deny-lists of each grant. Returns the grants it revoked (others are left as they were and
+   * not returned).
+   */
+  revokeGrantsWhere(
+    filter: GrantRevocationFilter,
+    reason: GrantRevocationReason,
+  ): Promise<GrantRecord[]>;
+}
+
+/**
+ * Which grants {@link GrantStore.revokeGrantsWhere} revokes: the live ones matching every
+ * member given (at least one).
+ */
+export interface GrantRevocationFilter {
+  subject?: string;
+  clientId?: string;
+  /** One grant: its revocation then says whether this call ended it. */
+  grantId?: string;
 }
 
 export const GrantStore = Symbol('McpAuth:GrantStore');

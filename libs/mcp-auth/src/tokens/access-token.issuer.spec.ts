@@ -57,6 +57,19 @@ describe('AccessTokenIssuer', () => {
     expect(issued.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
+  it('extra claims are added but cannot replace the registered and core ones', async () => {
+    const { issuer } = await setup();
+    const { token } = await issuer.issue({
+      ...request,
+      extraClaims: { gty: 'client_credentials', iss: 'https://evil.example', client_id: 'x' },
+    });
+    expect(decodeJwt(token)).toMatchObject({
+      gty: 'client_credentials',
+      iss: ISSUER,
+      client_id: 'client-1',
+    });
+  });
+
   it('gives every token its own jti', async () => {
     const { issuer } = await setup();
     const [a, b] = await Promise.all([issuer.issue(request), issuer.issue(request)]);

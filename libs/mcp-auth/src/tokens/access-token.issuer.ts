@@ -68,6 +68,9 @@ export class AccessTokenIssuer {
     };
     if (request.scopes.length > 0) claims.scope = request.scopes.join(' ');
 
+    // jose signs with the key's CryptoKey, imported once per key by the keystore. Signing
+    // outside jose (node:crypto directly) saved about 35 µs per token, but JWS serialization
+    // is not something this library writes itself.
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg, kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(this.config.issuer)

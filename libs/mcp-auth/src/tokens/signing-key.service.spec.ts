@@ -194,6 +194,59 @@ describe('SigningKeyService', () => {
     expect(keys.getVerificationKey(oldKid)).toBeUndefined();
   });
 
+  it('scheduled rotation: the old key verifies until the longest token it signed has expired', async () => {
+    // Only the clock is faked: jose and the service read it through Date.
+    jest.useFakeTimers({
+      doNotFake: [
+        'nextTick',
+        'setImmediate',
+        'queueMicrotask',
+        'setTimeout',
+        'setInterval',
+        'clearTimeout',
+        'clearInterval',
+      ],
+    });
+    try {
+      const ttl = 600;
+      const store = new InMemorySigningKeyStore();
+      // The module's rule (mcp-auth.providers.ts): overlap = access-token lifetime + 60 s.
+      const keys = await startService(store, {
+        rotationInterval: 3600,
+        verifyOverlap: ttl + 60,
+        refreshInterval: 60,
+      });
+      const issuer = new AccessTokenIssuer(keys, { issuer: ISSUER, accessTokenTtl: ttl });
+      const verifier = verifierFor(keys);
+      const oldKid = keys.getSigningKey().kid;
+      const start = Date.now();
+
+      // The last token of the old key, signed a second before the rotation is due.
+      jest.setSystemTime(start + 3599_000);
+      const { token, expiresAt } = await issuer.issue(tokenRequest);
+      expect(decodeProtectedHeader(token).kid).toBe(oldKid);
+      jest.setSystemTime(start + 3601_000);
+      await keys.refresh();
+      expect(keys.getSigningKey().kid).not.toBe(oldKid);
+
+      // Up to its last second, every reload still publishes and accepts the old key.
+      jest.setSystemTime(expiresAt.getTime() - 1000);
+      await keys.refresh();
+      expect(keys.getJwks().keys.map((key) => key.kid)).toContain(oldKid);
+      await expect(verifier.verify(token)).resolves.toMatchObject({ sub: 'user-1' });
+      const retired = store.records.find((record) => record.kid === oldKid)!;
+      expect(retired.expiresAt!.getTime()).toBeGreaterThanOrEqual(expiresAt.getTime());
+
+      // Once the key's own expiry has passed, it is gone.
+      jest.setSystemTime(retired.expiresAt!.getTime() + 1000);
+      await keys.refresh();
+      expect(keys.getJwks().keys.map((key) => key.kid)).not.toContain(oldKid);
+      expect(keys.getVerificationKey(oldKid)).toBeUndefined();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('refreshIfStale reloads only after refreshInterval', async () => {
     const store = new InMemorySigningKeyStore();
     const keys = await startService(store, { refreshInterval: 60 });

@@ -188,7 +188,10 @@ export class AuthorizationRequestValidator {
     if (requested === undefined) return this.config.defaultResource;
     const canonical = canonicalizeResourceUri(requested);
     const resource = canonical ? this.config.findResource(canonical) : undefined;
-    if (!resource) throw OAuthError.invalidTarget('The requested resource is not served here.');
+    // The administration API is for operators' machine clients, never a user's consent.
+    if (!resource || resource.administration) {
+      throw OAuthError.invalidTarget('The requested resource is not served here.');
+    }
     return resource;
   }
 

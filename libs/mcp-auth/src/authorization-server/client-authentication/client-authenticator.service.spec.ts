@@ -347,3 +347,112 @@ describe('ClientAuthenticator: private_key_jwt (RFC 7523 §2.2)', () => {
     ).rejects.toMatchObject({ error: 'invalid_request' });
   });
 });
+
+/** A store that stamps its rows with a version, as the Postgres store does (row xmin). */
+class VersionedClientStore extends InMemoryClientStore {
+  private versions = 0;
+  override async findById(clientId: string) {
+    const found = await super.findById(clientId);
+    return found ? { ...found, version: String(++this.versions) } : null;
+  }
+}
+
+describe('ClientAuthenticator, reusing a recent client (code and refresh grants)', () => {
+  let store: VersionedClientStore;
+  let authenticator: ClientAuthenticator;
+  const reuse = { reuseRecentClient: true };
+
+  beforeEach(async () => {
+    store = new VersionedClientStore();
+    const config = new McpAuthConfig({
+      issuer: ISSUER,
+      resources: [{ path: '/mcp', scopes: ['mcp:tools'] }],
+      scopes: { 'mcp:tools': 'Call tools' },
+    });
+    authenticator = new ClientAuthenticator(
+      new ClientLookup(store, new ClientMetadataDocuments(config, store)),
+      config,
+      new ClientAssertionVerifier(config, new ClientKeySets(config), new InMemoryUsedJtis()),
+    );
+    await store.create(client('public-client', 'none'));
+    await store.create(client('basic-client', 'client_secret_basic'));
+  });
+
+  it('reads the client once, then reuses it without the store', async () => {
+    const params = form({ client_id: 'public-client' });
+    const first = await authenticator.authenticate(undefined, params, undefined, reuse);
+    const second = await authenticator.authenticate(undefined, params, undefined, reuse);
+    expect(second.client).toBe(first.client);
+    expect(second.client.version).toBe('1');
+    expect(store.lookups).toEqual(['public-client']);
+    // Callers that do not confirm the version always read it.
+    await authenticator.authenticate(undefined, params);
+    expect(store.lookups).toEqual(['public-client', 'public-client']);
+  });
+
+  it('a secret rotated since takes effect at once: the new one is checked against the store', async () => {
+    await authenticator.authenticate(basic('basic-client', SECRET), form({}), undefined, reuse);
+    const rotated = 'a-new-and-sufficiently-long-client-secret';
+    await store.upsert({
+      ...client('basic-client', 'client_secret_basic'),
+      clientSecretHash: hashSecret(rotated),
+    });
+    const fresh = await authenticator.authenticate(
+      basic('basic-client', rotated),
+      form({}),
+      undefined,
+      reuse,
+    );
+    expect(fresh.client.clientSecretHash).toBe(hashSecret(rotated));
+    expect(store.lookups).toEqual(['basic-client', 'basic-client']);
+    // The old secret, still in a stale entry elsewhere, is refused by the grant's statement
+    // (client_changed); here the fresh read has replaced the entry, so it fails outright.
+    await expect(
+      authenticator.authenticate(basic('basic-client', SECRET), form({}), undefined, reuse),
+    ).rejects.toMatchObject({ error: 'invalid_client' });
+  });
+
+  it('a wrong secret or another method is judged by the store, with the usual answer', async () => {
+    await authenticator.authenticate(basic('basic-client', SECRET), form({}), undefined, reuse);
+    await expect(
+      authenticator.authenticate(basic('basic-client', 'x'.repeat(30)), form({}), undefined, reuse),
+    ).rejects.toMatchObject({ error: 'invalid_client', status: 401 });
+    await expect(
+      authenticator.authenticate(undefined, form({ client_id: 'basic-client' }), undefined, reuse),
+    ).rejects.toMatchObject({ error: 'invalid_client' });
+    expect(store.lookups).toEqual(['basic-client', 'basic-client', 'basic-client']);
+  });
+
+  it('forgets a client after 30 seconds', async () => {
+    const params = form({ client_id: 'public-client' });
+    await authenticator.authenticate(undefined, params, undefined, reuse);
+    const now = Date.now();
+    const spy = jest.spyOn(Date, 'now').mockReturnValue(now + 30_001);
+    try {
+      await authenticator.authenticate(undefined, params, undefined, reuse);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(store.lookups).toEqual(['public-client', 'public-client']);
+  });
+
+  it('never reuses a client of a store without versions', async () => {
+    const plain = new InMemoryClientStore();
+    await plain.create(client('public-client', 'none'));
+    const config = new McpAuthConfig({
+      issuer: ISSUER,
+      resources: [{ path: '/mcp', scopes: ['mcp:tools'] }],
+      scopes: { 'mcp:tools': 'Call tools' },
+    });
+    const lookup = new ClientLookup(plain, new ClientMetadataDocuments(config, plain));
+    const auth = new ClientAuthenticator(
+      lookup,
+      config,
+      new ClientAssertionVerifier(config, new ClientKeySets(config), new InMemoryUsedJtis()),
+    );
+    const params = form({ client_id: 'public-client' });
+    await auth.authenticate(undefined, params, undefined, reuse);
+    await auth.authenticate(undefined, params, undefined, reuse);
+    expect(plain.lookups).toEqual(['public-client', 'public-client']);
+  });
+});

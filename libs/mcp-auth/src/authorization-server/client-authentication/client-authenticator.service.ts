@@ -26,6 +26,16 @@ interface PresentedCredentials {
   assertion?: string;
 }
 
+export interface AuthenticationOptions {
+  /**
+   * Authenticate against a client read in the last moments (`ClientLookup.recentlyAuthenticated`)
+   * when there is one, without a database round trip. Only for callers whose own statement
+   * then confirms the client's `version` and that authenticate again when it does not (the
+   * code and refresh grants). Never for `private_key_jwt`, whose assertion is single-use.
+   */
+  reuseRecentClient?: boolean;
+}
+
 /** Longest client assertion read: a JWT with a few claims and an RSA-4096 signature is ~1 KB. */
 const MAX_ASSERTION_LENGTH = 8192;
 
@@ -55,8 +65,21 @@ export class ClientAuthenticator {
     authorization: string | undefined,
     params: FormParameters,
     endpointUrl: string = this.config.endpoints.token,
+    options: AuthenticationOptions = {},
   ): Promise<AuthenticatedClient> {
     const presented = this.readCredentials(authorization, params);
+    if (options.reuseRecentClient && presented.method !== 'private_key_jwt') {
+      // A client read moments ago, checked the same way; the caller's statement confirms its
+      // row version. If it fails here (a secret rotated since, say), the store decides below.
+      const recent = this.clients.recentlyAuthenticated(presented.clientId);
+      if (recent && recent.tokenEndpointAuthMethod === presented.method) {
+        const method = presented.method;
+        if (method === 'none') return { client: recent, method };
+        if (secretMatches(recent, presented.secret) && !secretExpired(recent)) {
+          return { client: recent, method };
+        }
+      }
+    }
     const fail = (description = AUTHENTICATION_FAILED): OAuthError =>
       OAuthError.invalidClient(description, {
         basicRealm: presented.method === 'client_secret_basic' ? this.config.issuer : undefined,
@@ -84,10 +107,7 @@ export class ClientAuthenticator {
       throw fail();
     }
     // Checked after the secret, so only its holder learns that it expired (RFC 7591 §3.2.1).
-    if (
-      client.clientSecretExpiresAt !== null &&
-      client.clientSecretExpiresAt.getTime() <= Date.now()
-    ) {
+    if (secretExpired(client)) {
       throw fail('The client secret has expired.');
     }
     return { client, method: presented.method };
@@ -180,6 +200,12 @@ function assertionCredentials(
     throw OAuthError.invalidClient(AUTHENTICATION_FAILED);
   }
   return { clientId, method: 'private_key_jwt', secret: undefined, assertion };
+}
+
+function secretExpired(client: ClientRecord): boolean {
+  return (
+    client.clientSecretExpiresAt !== null && client.clientSecretExpiresAt.getTime() <= Date.now()
+  );
 }
 
 /** Constant-time check of a presented secret against the client's stored hash. */

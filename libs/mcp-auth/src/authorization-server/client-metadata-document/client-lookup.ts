@@ -10,6 +10,11 @@ import { ClientMetadataDocuments } from './client-metadata-documents.service';
 /** Longest `client_id` looked up anywhere (RFC 7591 ids we mint are 22 chars). */
 export const MAX_CLIENT_ID_LENGTH = 1024;
 
+/** How long a client read for authentication may be reused by the code and refresh grants. */
+const REUSE_MS = 30_000;
+/** Clients remembered at most (oldest out first); a miss only costs the usual read. */
+const MAX_REMEMBERED = 10_000;
+
 /**
  * Finds the client a `client_id` names. A client_id that starts with `https:` (or `http:`, to
  * be refused with a reason) is a Client ID Metadata Document URL (AS-11); anything else is a
@@ -25,6 +30,9 @@ export const MAX_CLIENT_ID_LENGTH = 1024;
  */
 @Injectable()
 export class ClientLookup {
+  /** Recently read clients that carry a `version`, so a grant statement can confirm them. */
+  private readonly recent = new Map<string, { client: ClientRecord; until: number }>();
+
   constructor(
     @InjectClientStore() private readonly clients: ClientStore,
     private readonly documents: ClientMetadataDocuments,
@@ -44,7 +52,30 @@ export class ClientLookup {
   async forAuthentication(clientId: string): Promise<ClientRecord | null> {
     const client = await this.clients.findById(clientId);
     if (client?.source === 'metadata_document' && !this.documents.enabled) return null;
+    if (client?.version !== undefined) this.remember(client);
     return client;
+  }
+
+  /**
+   * The client as read for authentication in the last 30 s, if it was and its store gives a
+   * `version`; no database round trip. Only for callers whose own statement confirms that
+   * version (the code and refresh grants) and that read the client again when it does not.
+   */
+  recentlyAuthenticated(clientId: string): ClientRecord | undefined {
+    const entry = this.recent.get(clientId);
+    if (entry === undefined) return undefined;
+    if (entry.until > Date.now()) return entry.client;
+    this.recent.delete(clientId);
+    return undefined;
+  }
+
+  private remember(client: ClientRecord): void {
+    this.recent.delete(client.clientId);
+    if (this.recent.size >= MAX_REMEMBERED) {
+      const oldest = this.recent.keys().next();
+      if (!oldest.done) this.recent.delete(oldest.value);
+    }
+    this.recent.set(client.clientId, { client, until: Date.now() + REUSE_MS });
   }
 }
 

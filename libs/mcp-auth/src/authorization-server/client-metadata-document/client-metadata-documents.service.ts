@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { cacheLifetimeSeconds } from '../../outbound/cache-lifetime';
 import { parseClientIdUrl } from '../../outbound/client-id-url';
@@ -11,6 +11,7 @@ import {
 } from '../../storage/client-store.interface';
 import { toNewClient } from '../registration/client-record.mapper';
 import type { ClientMetadataRules } from '../registration/validate-client-metadata';
+import { McpAuthTelemetry } from '../../telemetry/mcp-auth-telemetry';
 import { ClientMetadataDocumentError } from './client-metadata-document.error';
 import {
   InvalidClientMetadataDocument,
@@ -35,6 +36,7 @@ export class ClientMetadataDocuments {
   constructor(
     private readonly config: McpAuthConfig,
     @InjectClientStore() private readonly clients: ClientStore,
+    @Optional() private readonly telemetry: McpAuthTelemetry = McpAuthTelemetry.disabled,
   ) {
     const options = config.clientMetadataDocuments;
     this.fetcher = new JsonDocumentFetcher({
@@ -62,7 +64,18 @@ export class ClientMetadataDocuments {
     if (cached && !isStale(cached)) return cached;
     let pending = this.inFlight.get(url);
     if (!pending) {
-      pending = this.fetchAndStore(url).finally(() => this.inFlight.delete(url));
+      pending = this.fetchAndStore(url)
+        .then(
+          (client) => {
+            this.telemetry.clientMetadataDocumentFetched('fetched');
+            return client;
+          },
+          (error: unknown) => {
+            this.telemetry.clientMetadataDocumentFetched(fetchOutcome(error));
+            throw error;
+          },
+        )
+        .finally(() => this.inFlight.delete(url));
       this.inFlight.set(url, pending);
     }
     return pending;
@@ -121,6 +134,15 @@ export class ClientMetadataDocuments {
       }),
     );
   }
+}
+
+/** The metric's outcome of a failed fetch: a bounded set, never the URL or a message. */
+function fetchOutcome(error: unknown): string {
+  const cause = error instanceof ClientMetadataDocumentError ? error.cause : undefined;
+  if (cause instanceof OutboundFetchError) return cause.reason;
+  if (cause instanceof InvalidClientMetadataDocument) return 'invalid_document';
+  if (error instanceof ClientMetadataDocumentError) return 'invalid_url';
+  return 'error';
 }
 
 function isStale(client: ClientRecord): boolean {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { ContactRecorder, type ContactStatus } from '../../oauth/contact-status';
 import type { TrustedIdentityProvider } from './enterprise-options';
 
 const DISCOVERY_TIMEOUT_MS = 5_000;
@@ -12,6 +13,13 @@ const DISCOVERY_TIMEOUT_MS = 5_000;
 @Injectable()
 export class TrustedIssuerKeys {
   private readonly keys = new Map<string, Promise<JWTVerifyGetKey>>();
+  /** Per issuer: the last discovery and key fetch, for the administration API. */
+  private readonly contacts = new Map<string, ContactRecorder>();
+
+  /** How discovery and key lookups of this issuer last went (nothing yet: all null). */
+  status(issuer: string): ContactStatus {
+    return this.contact(issuer).status;
+  }
 
   of(provider: TrustedIdentityProvider): Promise<JWTVerifyGetKey> {
     let keys = this.keys.get(provider.issuer);
@@ -26,8 +34,33 @@ export class TrustedIssuerKeys {
   }
 
   private async load(provider: TrustedIdentityProvider): Promise<JWTVerifyGetKey> {
-    const jwksUri = provider.jwksUri ?? (await discoverJwksUri(provider.issuer));
-    return createRemoteJWKSet(new URL(jwksUri));
+    const contact = this.contact(provider.issuer);
+    let jwksUri: string;
+    try {
+      jwksUri = provider.jwksUri ?? (await discoverJwksUri(provider.issuer));
+    } catch (error) {
+      contact.failed(error);
+      throw error;
+    }
+    const keys = createRemoteJWKSet(new URL(jwksUri));
+    // Records each key lookup's outcome; a kid the set lacks is the assertion's fault, not theirs.
+    return async (header, token) => {
+      try {
+        const key = await keys(header, token);
+        contact.succeeded();
+        return key;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'ERR_JWKS_NO_MATCHING_KEY')
+          contact.failed(error);
+        throw error;
+      }
+    };
+  }
+
+  private contact(issuer: string): ContactRecorder {
+    let contact = this.contacts.get(issuer);
+    if (!contact) this.contacts.set(issuer, (contact = new ContactRecorder()));
+    return contact;
   }
 }
 

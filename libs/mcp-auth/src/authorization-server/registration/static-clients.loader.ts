@@ -96,7 +96,7 @@ export class StaticClientsLoader implements OnModuleInit {
           jwks_uri: client.jwks_uri,
         },
         // The operator's own clients may use every grant the token endpoint implements.
-        { scopesSupported: this.config.scopesSupported, grantTypes: SUPPORTED_GRANT_TYPES },
+        { scopesSupported: this.config.staticClientScopes, grantTypes: SUPPORTED_GRANT_TYPES },
       );
       const usesSecret = method === 'client_secret_basic' || method === 'client_secret_post';
       return toNewClient(metadata, {

@@ -13,6 +13,7 @@ import { InjectGrantStore, type GrantStore } from '../../storage/grant-store.int
 import { hashSecret } from '../../tokens/secret-hash';
 import type { FormParameters } from '../client-authentication/form-parameters';
 import { isSameResource, readRequestedResource } from './requested-resource';
+import { ClientChangedError } from './client-changed.error';
 import type { TokenGrant } from './token-grant.interface';
 import { auditedTokens, TokenIssuanceService } from './token-issuance.service';
 import type { TokenResponse } from './token-response.interface';
@@ -53,12 +54,19 @@ export class AuthorizationCodeGrant implements TokenGrant {
 
   async exchange(client: ClientRecord, params: FormParameters): Promise<TokenResponse> {
     const redemption = this.readRequest(params);
-    const consumption = await this.codes.consume(hashSecret(redemption.code), {
-      clientId: client.clientId,
-      codeChallenge: computeS256Challenge(redemption.codeVerifier),
-      redirectUri: redemption.redirectUri,
-      resource: redemption.resource,
-    });
+    // Minted up front so the statement that consumes the code also stores it: one round trip.
+    const refresh = this.issuance.mayRefresh(client) ? this.issuance.newRefreshToken() : undefined;
+    const consumption = await this.codes.consume(
+      hashSecret(redemption.code),
+      {
+        clientId: client.clientId,
+        codeChallenge: computeS256Challenge(redemption.codeVerifier),
+        redirectUri: redemption.redirectUri,
+        resource: redemption.resource,
+        clientVersion: client.version,
+      },
+      refresh,
+    );
     switch (consumption.status) {
       case 'consumed':
         break;
@@ -66,6 +74,8 @@ export class AuthorizationCodeGrant implements TokenGrant {
         // Says which binding failed; throws.
         this.checkBinding(consumption.code, client, redemption);
         throw OAuthError.invalidGrant(INVALID_CODE);
+      case 'client_changed':
+        throw new ClientChangedError();
       case 'replayed':
         await this.onReplay(client, consumption.grantId, consumption.clientId);
         throw OAuthError.invalidGrant(INVALID_CODE);
@@ -81,9 +91,7 @@ export class AuthorizationCodeGrant implements TokenGrant {
       scopes: record.scopes,
       resource: record.resource,
     };
-    const refreshToken = this.issuance.mayRefresh(client)
-      ? await this.issuance.issueRefreshToken(subject)
-      : undefined;
+    const refreshToken = refresh?.token;
     const response = await this.issuance.respond(subject, refreshToken);
     this.audit.emit({
       type: 'token.issued',

@@ -68,7 +68,10 @@ export class JwtBearerGrant implements TokenGrant {
     const uri =
       typeof claims.resource === 'string' ? canonicalizeResourceUri(claims.resource) : null;
     const resource = uri ? this.config.findResource(uri) : undefined;
-    if (!resource) throw OAuthError.invalidTarget('The ID-JAG is for a resource not served here.');
+    // The administration API is not for users, however they were asserted.
+    if (!resource || resource.administration) {
+      throw OAuthError.invalidTarget('The ID-JAG is for a resource not served here.');
+    }
     const scopes = machineScopes(parseScopeClaim(claims.scope), client, resource, provider.scopes);
     const exp = claims.exp as number;
     const expiresAt = new Date((exp + CLOCK_TOLERANCE_SECONDS) * 1000);

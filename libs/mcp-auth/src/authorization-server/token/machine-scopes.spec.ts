@@ -56,3 +56,28 @@ describe('machineScopes', () => {
     );
   });
 });
+
+describe('machineScopes for the administration API', () => {
+  const admin: ResolvedResource = {
+    path: '/admin',
+    uri: 'https://mcp.example.com/admin',
+    scopes: ['ops:admin'],
+    defaultScopes: ['ops:admin'],
+    name: 'Administration API',
+    administration: true,
+  };
+
+  it('grants the scope only to a client registered with it', () => {
+    expect(machineScopes([], client('ops:admin mcp:tools'), admin)).toEqual(['ops:admin']);
+    expect(machineScopes(['ops:admin'], client('ops:admin'), admin)).toEqual(['ops:admin']);
+  });
+
+  it.each<[string | null]>([[null], ['mcp:tools']])(
+    'refuses a client registered with scope %p (not "every scope of the resource")',
+    (scope) => {
+      expect(() => machineScopes([], client(scope), admin)).toThrow(
+        expect.objectContaining({ error: 'invalid_scope' }),
+      );
+    },
+  );
+});

@@ -17,9 +17,18 @@ export function machineScopes(
   resource: ResolvedResource,
   limit?: readonly string[],
 ): string[] {
-  const allowed = (client.scope ? parseScope(client.scope) : resource.scopes).filter(
+  // The administration API's scope only for a client registered with it, never by default.
+  const registered = client.scope
+    ? parseScope(client.scope)
+    : resource.administration
+      ? []
+      : resource.scopes;
+  const allowed = registered.filter(
     (scope) => resource.scopes.includes(scope) && (!limit || limit.includes(scope)),
   );
+  if (resource.administration && allowed.length === 0) {
+    throw OAuthError.invalidScope('This client is not registered for the administration scope.');
+  }
   if (requested.length === 0) {
     return resource.defaultScopes.filter((scope) => allowed.includes(scope));
   }

@@ -8,8 +8,9 @@ import type {
   GrantStore,
   RefreshTokenRecord,
   RefreshTokenRotation,
-  RefreshTokenSuccessor,
+  RefreshTokenRotationRequest,
 } from '../../storage/grant-store.interface';
+import { hashSecret } from '../../tokens/secret-hash';
 import { FormParameters } from '../client-authentication/form-parameters';
 import { RefreshTokenGrant } from './refresh-token.grant';
 import type { TokenIssuanceService } from './token-issuance.service';
@@ -38,20 +39,14 @@ function setUp(options: Partial<McpAuthModuleOptions> = {}) {
     scopes: { 'mcp:tools': 'Tools', 'mcp:resources': 'Resources' },
     ...options,
   });
-  let rotation: RefreshTokenRotation | ((s: RefreshTokenSuccessor) => RefreshTokenRotation) = {
-    status: 'not_found',
-  };
+  let rotation: RefreshTokenRotation | ((r: RefreshTokenRotationRequest) => RefreshTokenRotation) =
+    {
+      status: 'not_found',
+    };
   const grants = {
     rotateRefreshToken: jest.fn(
-      async (
-        _hash: string,
-        _clientId: string,
-        successor: (p: RefreshTokenRecord) => RefreshTokenSuccessor,
-      ): Promise<RefreshTokenRotation> => {
-        // Like the store: the callback runs first, and a throw aborts the rotation.
-        const next = successor(previous);
-        return typeof rotation === 'function' ? rotation(next) : rotation;
-      },
+      async (request: RefreshTokenRotationRequest): Promise<RefreshTokenRotation> =>
+        typeof rotation === 'function' ? rotation(request) : rotation,
     ),
     revokeGrant: jest.fn(async () => true),
   };
@@ -100,10 +95,16 @@ describe('RefreshTokenGrant (AS-23)', () => {
 
   it('keeps the successor scope equal to the old one and narrows only the access token', async () => {
     const { grant, grants, issuance, audit, setRotation } = setUp();
-    setRotation((next) => ({
+    setRotation((request) => ({
       status: 'rotated',
       previous,
-      next: { ...previous, ...next, createdAt: new Date(), rotatedAt: null },
+      next: {
+        ...previous,
+        tokenHash: request.successorHash,
+        expiresAt: request.successorExpiresAt,
+        createdAt: new Date(),
+        rotatedAt: null,
+      },
     }));
     const response = await grant.exchange(client, params({ scope: 'mcp:tools' }));
     expect(response).toMatchObject({ scope: 'mcp:tools', refresh_token: 'new' });
@@ -116,18 +117,44 @@ describe('RefreshTokenGrant (AS-23)', () => {
       scopes: ['mcp:tools'],
       resource: RESOURCE,
     });
-    const successor = grants.rotateRefreshToken.mock.calls[0][2](previous);
-    expect(successor.scopes).toEqual(previous.scopes);
+    // The store is asked declaratively: hashes only, the requested scope to judge.
+    expect(grants.rotateRefreshToken).toHaveBeenCalledWith({
+      tokenHash: hashSecret('rt'),
+      clientId: 'client-1',
+      requestedScopes: ['mcp:tools'],
+      requestedResource: undefined,
+      successorHash: 'new-hash',
+      successorExpiresAt: expect.any(Date),
+    });
     expect(issuance.respond).toHaveBeenCalledWith(
       expect.objectContaining({ scopes: ['mcp:tools'], resource: RESOURCE, grantId: 'grant-1' }),
       'new',
     );
   });
 
-  it('throws invalid_scope from inside the rotation, so nothing rotates', async () => {
-    const { grant } = setUp();
+  it('answers invalid_scope when the store refuses a widening (nothing rotated)', async () => {
+    const { grant, grants, setRotation } = setUp();
+    setRotation({ status: 'invalid_scope' });
     const error = await oauthError(grant.exchange(client, params({ scope: 'mcp:admin' })));
     expect(error.error).toBe('invalid_scope');
+    expect(grants.rotateRefreshToken.mock.calls[0][0].requestedScopes).toEqual(['mcp:admin']);
+    expect(grants.revokeGrant).not.toHaveBeenCalled();
+  });
+
+  it('answers invalid_target when the store refuses another resource', async () => {
+    const { grant, setRotation } = setUp();
+    setRotation({ status: 'invalid_target' });
+    const error = await oauthError(grant.exchange(client, params({ resource: RESOURCE })));
+    expect(error.error).toBe('invalid_target');
+  });
+
+  it('refuses a resource this server does not serve before asking the store', async () => {
+    const { grant, grants } = setUp();
+    const error = await oauthError(
+      grant.exchange(client, params({ resource: 'https://elsewhere.example/mcp' })),
+    );
+    expect(error.error).toBe('invalid_target');
+    expect(grants.rotateRefreshToken).not.toHaveBeenCalled();
   });
 
   it('revokes the family on reuse outside the grace window', async () => {

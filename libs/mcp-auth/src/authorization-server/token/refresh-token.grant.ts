@@ -2,17 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { McpAuthAudit } from '../../audit/audit.service';
 import { McpAuthConfig } from '../../mcp-auth.config';
 import { OAuthError } from '../../oauth/oauth-error';
-import { isSubset, parseScope } from '../../oauth/scope';
+import { parseScope } from '../../oauth/scope';
 import type { ClientRecord } from '../../storage/client-store.interface';
-import {
-  InjectGrantStore,
-  type GrantStore,
-  type RefreshTokenRecord,
-  type RefreshTokenSuccessor,
-} from '../../storage/grant-store.interface';
+import { InjectGrantStore, type GrantStore } from '../../storage/grant-store.interface';
 import { hashSecret } from '../../tokens/secret-hash';
 import type { FormParameters } from '../client-authentication/form-parameters';
-import { isSameResource, readRequestedResource } from './requested-resource';
+import { readRequestedResource } from './requested-resource';
+import { ClientChangedError } from './client-changed.error';
 import type { TokenGrant } from './token-grant.interface';
 import { auditedTokens, TokenIssuanceService } from './token-issuance.service';
 import type { TokenResponse } from './token-response.interface';
@@ -22,8 +18,8 @@ const INVALID_REFRESH_TOKEN = 'The refresh token is invalid, expired or revoked.
 /**
  * `grant_type=refresh_token` (OAuth 2.1 §4.3) with rotation on every use (AS-23).
  *
- * The scope and resource checks run inside the store's rotation callback, where the token row
- * is locked: a refused request changes nothing, and no second query is needed.
+ * The scope and resource checks run in the store's rotation statement itself: a refused
+ * request changes nothing, and a granted one is a single database round trip.
  *
  * Presenting an already rotated token is reuse: a stolen token or a client that lost a
  * response. Outside the configured grace window (`tokens.refreshReuseGraceSeconds`, default 2)
@@ -49,31 +45,17 @@ export class RefreshTokenGrant implements TokenGrant {
     const requestedResource = readRequestedResource(params, this.config);
     const successor = this.issuance.newRefreshToken();
 
-    const rotation = await this.grants.rotateRefreshToken(
-      hashSecret(presented),
-      client.clientId,
-      (previous: RefreshTokenRecord): RefreshTokenSuccessor => {
-        // AS-23 / OAuth 2.1 §4.3.1: a refresh may narrow the scope, never widen it.
-        if (!isSubset(requestedScopes, previous.scopes)) {
-          throw OAuthError.invalidScope('The requested scope exceeds the scope of the grant.');
-        }
-        // AS-15: the resource of a refresh is the one the grant was made for.
-        if (
-          requestedResource !== undefined &&
-          !isSameResource(requestedResource, previous.resource)
-        ) {
-          throw OAuthError.invalidTarget('The resource does not match the grant.');
-        }
-        // RFC 6749 §6: the new refresh token keeps the old one's scope; only the access
-        // token is narrowed, so a later refresh may ask for the full scope again.
-        return {
-          tokenHash: successor.tokenHash,
-          scopes: previous.scopes,
-          resource: previous.resource,
-          expiresAt: successor.expiresAt,
-        };
-      },
-    );
+    // One statement checks the token, judges the request against it, rotates it and stores
+    // the successor (which keeps the old scope, RFC 6749 §6; only the access token narrows).
+    const rotation = await this.grants.rotateRefreshToken({
+      tokenHash: hashSecret(presented),
+      clientId: client.clientId,
+      requestedScopes,
+      requestedResource,
+      successorHash: successor.tokenHash,
+      successorExpiresAt: successor.expiresAt,
+      clientVersion: client.version,
+    });
 
     switch (rotation.status) {
       case 'rotated': {
@@ -92,6 +74,14 @@ export class RefreshTokenGrant implements TokenGrant {
       case 'reused':
         await this.onReuse(client, rotation.grantId, rotation.rotatedAt);
         throw OAuthError.invalidGrant(INVALID_REFRESH_TOKEN);
+      // AS-23 / OAuth 2.1 §4.3.1: a refresh may narrow the scope, never widen it.
+      case 'invalid_scope':
+        throw OAuthError.invalidScope('The requested scope exceeds the scope of the grant.');
+      // AS-15: the resource of a refresh is the one the grant was made for.
+      case 'invalid_target':
+        throw OAuthError.invalidTarget('The resource does not match the grant.');
+      case 'client_changed':
+        throw new ClientChangedError();
       default:
         throw OAuthError.invalidGrant(INVALID_REFRESH_TOKEN);
     }

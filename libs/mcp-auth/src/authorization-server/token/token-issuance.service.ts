@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { McpAuthConfig } from '../../mcp-auth.config';
+import { OAuthError } from '../../oauth/oauth-error';
 import { formatScope } from '../../oauth/scope';
 import type { ClientRecord } from '../../storage/client-store.interface';
-import { InjectGrantStore, type GrantStore } from '../../storage/grant-store.interface';
 import { AccessTokenIssuer } from '../../tokens/access-token.issuer';
 import { randomToken } from '../../tokens/random-token';
 import { hashSecret } from '../../tokens/secret-hash';
@@ -38,13 +38,12 @@ export interface NewRefreshTokenValue {
 
 /**
  * Mints the tokens of a token response: JWT access tokens (RFC 9068) and opaque refresh tokens,
- * stored only as hashes.
+ * stored only as hashes (by the grant's own statement: see the code and refresh grants).
  */
 @Injectable()
 export class TokenIssuanceService {
   constructor(
     private readonly accessTokens: AccessTokenIssuer,
-    @InjectGrantStore() private readonly grants: GrantStore,
     private readonly config: McpAuthConfig,
   ) {}
 
@@ -67,26 +66,22 @@ export class TokenIssuanceService {
     };
   }
 
-  /** Stores a new refresh token for the grant (the first of its family) and returns its value. */
-  async issueRefreshToken(subject: TokenSubject): Promise<string> {
-    const fresh = this.newRefreshToken();
-    await this.grants.issueRefreshToken({
-      tokenHash: fresh.tokenHash,
-      grantId: subject.grantId,
-      clientId: subject.clientId,
-      scopes: [...subject.scopes],
-      resource: subject.resource,
-      expiresAt: fresh.expiresAt,
-    });
-    return fresh.token;
-  }
-
   /** AS-21: signs an access token and builds the response around it. */
   async respond(
     subject: TokenSubject,
     refreshToken: string | undefined,
     extraClaims?: Readonly<Record<string, string>>,
   ): Promise<TokenResponse> {
+    // The administration API's audience only for a client acting for itself, whatever grant
+    // got here (the grants refuse it earlier; this is the one place every token passes).
+    if (
+      this.config.findResource(subject.resource)?.administration &&
+      extraClaims?.gty !== 'client_credentials'
+    ) {
+      throw OAuthError.invalidTarget(
+        'The administration API takes client credentials tokens only.',
+      );
+    }
     const issued = await this.accessTokens.issue({
       subject: subject.subject,
       clientId: subject.clientId,

@@ -137,6 +137,45 @@ describe('RevocationList', () => {
     expect(list.size).toBe(0);
   });
 
+  it('tells onArrival how late each new revocation arrived, not those of the first load', async () => {
+    const lags: number[] = [];
+    const now = Date.now();
+    store.entries.push({ kind: 'grant', id: 'old-grant', revokedAt: new Date(now - 60_000) });
+    const measured = new RevocationList(
+      store,
+      {
+        issuer: ISSUER,
+        retention: 600,
+        pollInterval: 3600,
+        onArrival: (lag) => lags.push(lag),
+      },
+      notifications,
+    );
+    await measured.start();
+    expect(lags).toEqual([]);
+
+    // The database's revocation time travels in the notification (`at`, epoch ms).
+    notifications.send({ issuer: ISSUER, kind: 'grant', id: 'g-new', at: Date.now() - 2_000 });
+    expect(lags).toHaveLength(1);
+    expect(lags[0]).toBeGreaterThanOrEqual(2);
+    expect(lags[0]).toBeLessThan(3);
+    // Seen again (the catch-up poll): not a second arrival.
+    notifications.send({ issuer: ISSUER, kind: 'grant', id: 'g-new', at: Date.now() - 2_000 });
+    // Without `at` (or one in the future), it counts from now.
+    notifications.send({ issuer: ISSUER, kind: 'access_token', id: 'jti-1' });
+    notifications.send({
+      issuer: ISSUER,
+      kind: 'access_token',
+      id: 'jti-2',
+      at: Date.now() + 60_000,
+    });
+    expect(lags).toHaveLength(3);
+    expect(lags[1]).toBeLessThan(1);
+    expect(lags[2]).toBeLessThan(1);
+    expect(measured.isRevoked('jti-2', undefined)).toBe(true);
+    await measured.stop();
+  });
+
   it('shares concurrent polls', async () => {
     await list.start();
     await Promise.all([list.poll(), list.poll(), list.poll()]);

@@ -28,6 +28,11 @@ export interface RevocationListOptions {
   pollInterval: number;
   /** Seconds each poll re-reads before the previous one (clock skew, late commits). Default 30. */
   overlap?: number;
+  /**
+   * Told of each revocation new to the list after the first load, with the seconds since it
+   * was made (metrics: `mcp_auth.deny_list.lag`).
+   */
+  onArrival?: (lagSeconds: number) => void;
 }
 
 /**
@@ -52,6 +57,8 @@ export class RevocationList implements RevocationChecker, OnModuleDestroy {
   private listening = false;
   private failures = 0;
   private syncedAt: Date | undefined;
+  /** Set after the first load: what it finds is old news, not a revocation arriving. */
+  private loaded = false;
 
   constructor(
     private readonly store: Pick<GrantStore, 'listRevocationsSince'>,
@@ -92,6 +99,7 @@ export class RevocationList implements RevocationChecker, OnModuleDestroy {
    */
   async start(): Promise<void> {
     await this.poll({ rethrow: true });
+    this.loaded = true;
     if (this.notifications) {
       try {
         this.listening = await this.notifications.start({
@@ -130,7 +138,14 @@ export class RevocationList implements RevocationChecker, OnModuleDestroy {
   add(kind: RevocationEntry['kind'], id: string, revokedAt: Date = new Date()): void {
     const map = kind === 'grant' ? this.grants : this.accessTokens;
     const forgetAt = revokedAt.getTime() + this.retentionMs;
-    if (forgetAt > Date.now() && (map.get(id) ?? 0) < forgetAt) map.set(id, forgetAt);
+    const now = Date.now();
+    const known = map.get(id);
+    if (forgetAt > now && (known ?? 0) < forgetAt) {
+      map.set(id, forgetAt);
+      if (known === undefined && this.loaded) {
+        this.options.onArrival?.((now - revokedAt.getTime()) / 1000);
+      }
+    }
   }
 
   /** One catch-up read; concurrent calls share it. */
@@ -168,9 +183,11 @@ export class RevocationList implements RevocationChecker, OnModuleDestroy {
       return;
     }
     if (typeof message !== 'object' || message === null) return;
-    const { issuer, kind, id } = message as Record<string, unknown>;
+    const { issuer, kind, id, at } = message as Record<string, unknown>;
     if (issuer !== this.options.issuer || typeof id !== 'string') return;
-    if (kind === 'grant' || kind === 'access_token') this.add(kind, id);
+    // `at`: when the database revoked it (epoch ms); it may be missing from older senders.
+    const revokedAt = typeof at === 'number' && at <= Date.now() ? new Date(at) : new Date();
+    if (kind === 'grant' || kind === 'access_token') this.add(kind, id, revokedAt);
   }
 
   private holds(map: Map<string, number>, id: string): boolean {

@@ -1,6 +1,8 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 @Entity({ name: 'mcp_auth_clients' })
+// Filter + keyset order of ClientStore.list by source (administration).
+@Index('mcp_auth_clients_issuer_source_idx', ['issuer', 'source', 'clientId'])
 export class ClientEntity {
   /** Every row belongs to one issuer, so several module instances can share a database. */
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_clients_pkey' })

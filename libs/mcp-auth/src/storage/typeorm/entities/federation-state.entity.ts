@@ -1,7 +1,11 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 @Entity({ name: 'mcp_auth_federation_states' })
 @Index('mcp_auth_federation_states_expires_at_idx', ['expiresAt'])
+@Check(
+  'mcp_auth_federation_states_purpose_check',
+  `"purpose" IN ('authorization', 'connected_apps')`,
+)
 export class FederationStateEntity {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'mcp_auth_federation_states_pkey' })
   issuer!: string;
@@ -12,6 +16,10 @@ export class FederationStateEntity {
     primaryKeyConstraintName: 'mcp_auth_federation_states_pkey',
   })
   stateHash!: string;
+
+  /** `authorization` or `connected_apps` (migration 1796600700000). */
+  @Column({ type: 'text', default: 'authorization' })
+  purpose!: string;
 
   @Column({ name: 'interaction_id_hash', type: 'text' })
   interactionIdHash!: string;

@@ -1,8 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 @Entity({ name: 'mcp_auth_grants' })
-@Index('mcp_auth_grants_issuer_client_id_idx', ['issuer', 'clientId'])
-@Index('mcp_auth_grants_issuer_subject_idx', ['issuer', 'subject'])
+// Filter + keyset order of listGrants (the connected-apps page, administration).
+@Index('mcp_auth_grants_issuer_client_created_idx', ['issuer', 'clientId', 'createdAt', 'id'])
+@Index('mcp_auth_grants_issuer_subject_created_idx', ['issuer', 'subject', 'createdAt', 'id'])
+@Index('mcp_auth_grants_issuer_created_idx', ['issuer', 'createdAt', 'id'])
 @Index('mcp_auth_grants_expires_at_idx', ['expiresAt'])
 @Index('mcp_auth_grants_revoked_at_idx', ['issuer', 'revokedAt'], {
   where: 'revoked_at IS NOT NULL',
@@ -38,4 +40,8 @@ export class GrantEntity {
 
   @Column({ name: 'revoked_reason', type: 'text', nullable: true })
   revokedReason!: string | null;
+
+  /** Set by the statements that issue a refresh token under the grant. */
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
+  lastUsedAt!: Date | null;
 }

@@ -6,6 +6,9 @@ import { McpAuthClientMetadataDocuments1796600000000 } from './1796600000000-cli
 import { McpAuthFederationStates1796600100000 } from './1796600100000-federation-states';
 import { McpAuthUpstreamTokens1796600200000 } from './1796600200000-upstream-tokens';
 import { McpAuthUsedJtis1796600300000 } from './1796600300000-used-jtis';
+import { McpAuthGrantListing1796600400000 } from './1796600400000-grant-listing';
+import { McpAuthClientListing1796600600000 } from './1796600600000-client-listing';
+import { McpAuthFederationStatePurpose1796600700000 } from './1796600700000-federation-state-purpose';
 
 export {
   McpAuthInitialSchema1763900000000,
@@ -15,6 +18,9 @@ export {
   McpAuthFederationStates1796600100000,
   McpAuthUpstreamTokens1796600200000,
   McpAuthUsedJtis1796600300000,
+  McpAuthGrantListing1796600400000,
+  McpAuthClientListing1796600600000,
+  McpAuthFederationStatePurpose1796600700000,
 };
 
 /**
@@ -29,4 +35,7 @@ export const MCP_AUTH_MIGRATIONS: readonly (new () => MigrationInterface)[] = [
   McpAuthFederationStates1796600100000,
   McpAuthUpstreamTokens1796600200000,
   McpAuthUsedJtis1796600300000,
+  McpAuthGrantListing1796600400000,
+  McpAuthClientListing1796600600000,
+  McpAuthFederationStatePurpose1796600700000,
 ];

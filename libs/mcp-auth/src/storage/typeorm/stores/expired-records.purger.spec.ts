@@ -134,3 +134,34 @@ describe.each(DATABASE_TARGETS)('ExpiredRecordsPurger ($name)', (target) => {
     }
   });
 });
+
+describe('ExpiredRecordsPurger statements', () => {
+  it('walks each expires_at index oldest first, so a backlog is not rescanned from the start by every batch', async () => {
+    const statements: string[] = [];
+    const recorder = {
+      query: async (sql: string) => {
+        statements.push(sql.replace(/\s+/g, ' '));
+        return [];
+      },
+    };
+    await new ExpiredRecordsPurger(recorder as never).purge();
+
+    const batchOf = (table: string) =>
+      statements.find((sql) => sql.startsWith(`DELETE FROM ${table} `));
+    for (const table of [
+      'mcp_auth_authorization_requests',
+      'mcp_auth_federation_states',
+      'mcp_auth_authorization_codes',
+      'mcp_auth_refresh_tokens',
+      'mcp_auth_revoked_access_tokens',
+      'mcp_auth_grants',
+      'mcp_auth_signing_keys',
+      'mcp_auth_used_jtis',
+      'mcp_auth_rate_limits',
+    ]) {
+      expect(batchOf(table)).toMatch(/ORDER BY expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED/);
+    }
+    // Clients expire by their document, which has no index: no order to walk.
+    expect(batchOf('mcp_auth_clients')).not.toMatch(/ORDER BY/);
+  });
+});

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { queryRows, type SqlOptions, type SqlRunner, sqlRunner } from './query-rows';
+import { notExpired } from './not-expired';
 import type { PromptValue } from '../../../oauth/prompt';
 import type {
   AuthorizationRequestRecord,
@@ -32,7 +33,7 @@ const COLUMNS = `id_hash, client_id, redirect_uri, redirect_uri_provided, scopes
   created_at, expires_at`;
 
 /** Active = not consumed and not expired, both judged by the database. */
-const ACTIVE = `issuer = $1 AND id_hash = $2 AND consumed_at IS NULL AND expires_at > now()`;
+const ACTIVE = `issuer = $1 AND id_hash = $2 AND consumed_at IS NULL AND ${notExpired()}`;
 
 /** {@link AuthorizationRequestStore} on Postgres, scoped to one issuer. */
 export class TypeOrmAuthorizationRequestStore implements AuthorizationRequestStore {
@@ -106,7 +107,7 @@ export class TypeOrmAuthorizationRequestStore implements AuthorizationRequestSto
              CASE WHEN r.id_hash = $2 THEN $4 ELSE r.subject_display_name END
        FROM target
        WHERE r.issuer = $1 AND r.browser_binding_hash = $5 AND r.consumed_at IS NULL
-         AND r.expires_at > now()
+         AND ${notExpired('r.expires_at')}
        RETURNING r.id_hash`,
       [this.issuer, idHash, owner.subject, owner.displayName, binding.current, binding.next],
     );

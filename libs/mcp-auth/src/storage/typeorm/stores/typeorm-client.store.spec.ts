@@ -3,7 +3,7 @@ import {
   openTestDatabase,
   type TestDatabase,
 } from '../../../../../../test/support/test-database';
-import type { NewClient } from '../../client-store.interface';
+import { InvalidClientListQueryError, type NewClient } from '../../client-store.interface';
 import { TypeOrmClientStore } from './typeorm-client.store';
 import { TypeOrmGrantStore } from './typeorm-grant.store';
 
@@ -130,10 +130,10 @@ describe.each(DATABASE_TARGETS)('ClientStore contract ($name)', (target) => {
       resource: 'https://as.example.com/mcp',
       expiresAt: new Date(Date.now() + 60_000),
     });
-    expect(await store.delete('c-del')).toBe(true);
+    expect(await store.delete('c-del')).toEqual({ revokedGrantIds: [grant.id] });
     expect(await store.findById('c-del')).toBeNull();
     expect((await grants.findGrant(grant.id))?.revokedReason).toBe('client_deleted');
-    expect(await store.delete('c-del')).toBe(false);
+    expect(await store.delete('c-del')).toBeNull();
   });
 });
 
@@ -168,5 +168,95 @@ describe.each(DATABASE_TARGETS)('ClientStore.pruneStatic ($name)', (target) => {
     );
     expect(await store.pruneStatic([])).not.toContain(url);
     expect(await store.findById(url)).not.toBeNull();
+  });
+});
+
+describe.each(DATABASE_TARGETS)('ClientStore.list ($name)', (target) => {
+  const LIST_ISSUER = 'https://list.example.com';
+  let db: TestDatabase;
+  let store: TypeOrmClientStore;
+
+  beforeAll(async () => {
+    db = await openTestDatabase(target);
+    store = new TypeOrmClientStore(db.dataSource, LIST_ISSUER);
+    await store.create(client('b-dynamic'));
+    await store.create(client('a-dynamic'));
+    await store.upsert(client('c-static', { source: 'static' }));
+    await store.upsert(
+      client('https://agent.example.com/c.json', {
+        source: 'metadata_document',
+        documentExpiresAt: new Date(Date.now() + 60_000),
+      }),
+    );
+    // Another issuer's client never shows.
+    await new TypeOrmClientStore(db.dataSource, ISSUER).create(client('a-other-issuer'));
+  });
+  afterAll(() => db.close());
+
+  async function everyPage(source?: 'dynamic' | 'static' | 'metadata_document') {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list({ limit: 1, source, cursor });
+      expect(page.clients.length).toBeLessThanOrEqual(1);
+      ids.push(...page.clients.map((c) => c.clientId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return ids;
+  }
+
+  it('pages through every client of the issuer by client_id, without gaps or repeats', async () => {
+    expect(await everyPage()).toEqual([
+      'a-dynamic',
+      'b-dynamic',
+      'c-static',
+      'https://agent.example.com/c.json',
+    ]);
+    const all = await store.list({ limit: 10 });
+    expect(all.nextCursor).toBeNull();
+    expect(all.clients[0]).toEqual(await store.findById('a-dynamic'));
+  });
+
+  it('filters by source', async () => {
+    expect(await everyPage('dynamic')).toEqual(['a-dynamic', 'b-dynamic']);
+    expect(await everyPage('static')).toEqual(['c-static']);
+    expect(await everyPage('metadata_document')).toEqual(['https://agent.example.com/c.json']);
+  });
+
+  it('a client added behind the cursor is not repeated; one ahead of it is seen', async () => {
+    const first = await store.list({ limit: 2 });
+    expect(first.clients.map((c) => c.clientId)).toEqual(['a-dynamic', 'b-dynamic']);
+    await store.create(client('a-late'));
+    await store.create(client('bb-late'));
+    const second = await store.list({ limit: 10, cursor: first.nextCursor! });
+    expect(second.clients.map((c) => c.clientId)).toEqual([
+      'bb-late',
+      'c-static',
+      'https://agent.example.com/c.json',
+    ]);
+    await store.delete('a-late');
+    await store.delete('bb-late');
+  });
+
+  it.each([0, -1, 201, 1.5, Number.NaN])('refuses the limit %p', async (limit) => {
+    await expect(store.list({ limit })).rejects.toThrow(InvalidClientListQueryError);
+  });
+
+  it.each([
+    '',
+    'not base64!',
+    Buffer.from('a-dynamic').toString('base64url'),
+    Buffer.from('c1|').toString('base64url'),
+    Buffer.from('c1|a\u0000b').toString('base64url'),
+    'x'.repeat(5000),
+    "'; DROP TABLE mcp_auth_clients;--",
+  ])('refuses a cursor it did not hand out (#%#)', async (cursor) => {
+    await expect(store.list({ limit: 1, cursor })).rejects.toThrow(InvalidClientListQueryError);
+  });
+
+  it('refuses an unknown source', async () => {
+    await expect(store.list({ limit: 1, source: 'robot' as unknown as 'dynamic' })).rejects.toThrow(
+      InvalidClientListQueryError,
+    );
   });
 });

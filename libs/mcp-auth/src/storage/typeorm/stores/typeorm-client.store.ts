@@ -1,12 +1,19 @@
 import type { DataSource } from 'typeorm';
 import { queryRows, type SqlOptions, type SqlRunner, sqlRunner } from './query-rows';
-import type {
-  ClientRecord,
-  ClientSource,
-  ClientStore,
-  NewClient,
-  TokenEndpointAuthMethod,
+import {
+  type ClientDeletion,
+  type ClientListPage,
+  type ClientListQuery,
+  type ClientRecord,
+  type ClientSource,
+  type ClientStore,
+  InvalidClientListQueryError,
+  MAX_CLIENT_PAGE_SIZE,
+  type NewClient,
+  type TokenEndpointAuthMethod,
 } from '../../client-store.interface';
+import { revocationNotice } from './revocation-notice';
+import { decodeClientCursor, encodeClientCursor } from './client-list-cursor';
 
 interface ClientRow {
   client_id: string;
@@ -23,11 +30,17 @@ interface ClientRow {
   source: string;
   document_expires_at: Date | null;
   created_at: Date;
+  version: string;
 }
 
 const COLUMNS = `client_id, client_secret_hash, client_secret_expires_at, redirect_uris,
   token_endpoint_auth_method, grant_types, response_types, application_type, client_name,
   scope, metadata, source, document_expires_at, created_at`;
+/**
+ * What every read returns: the columns and the row version (`xmin`, changed by any update),
+ * which the code and refresh statements compare (see `clientUnchanged`).
+ */
+const READ_COLUMNS = `${COLUMNS}, xmin::text AS version`;
 
 /** `ClientStore` on Postgres, scoped to one issuer. */
 export class TypeOrmClientStore implements ClientStore {
@@ -46,7 +59,7 @@ export class TypeOrmClientStore implements ClientStore {
       this.sql,
       `INSERT INTO mcp_auth_clients (issuer, ${COLUMNS.replace(', created_at', '')})
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-       RETURNING ${COLUMNS}`,
+       RETURNING ${READ_COLUMNS}`,
       this.values(client),
     );
     return toRecord(rows[0]);
@@ -70,7 +83,7 @@ export class TypeOrmClientStore implements ClientStore {
          metadata = EXCLUDED.metadata,
          source = EXCLUDED.source,
          document_expires_at = EXCLUDED.document_expires_at
-       RETURNING ${COLUMNS}`,
+       RETURNING ${READ_COLUMNS}`,
       this.values(client),
     );
     return toRecord(rows[0]);
@@ -79,19 +92,22 @@ export class TypeOrmClientStore implements ClientStore {
   async findById(clientId: string): Promise<ClientRecord | null> {
     const rows = await queryRows<ClientRow>(
       this.sql,
-      `SELECT ${COLUMNS} FROM mcp_auth_clients WHERE issuer = $1 AND client_id = $2`,
+      `SELECT ${READ_COLUMNS} FROM mcp_auth_clients WHERE issuer = $1 AND client_id = $2`,
       [this.issuer, clientId],
     );
     return rows.length ? toRecord(rows[0]) : null;
   }
 
-  async delete(clientId: string): Promise<boolean> {
+  async delete(clientId: string): Promise<ClientDeletion | null> {
     return this.dataSource.transaction(async (manager) => {
       const args = [this.issuer, clientId];
       // Grants are revoked, not deleted, so access tokens already out stay on the deny-list.
-      await manager.query(
+      // NOTIFY per grant (delivered at commit), so every deny-list drops them at once.
+      const revoked = await queryRows<{ id: string }>(
+        manager,
         `UPDATE mcp_auth_grants SET revoked_at = now(), revoked_reason = 'client_deleted'
-         WHERE issuer = $1 AND client_id = $2 AND revoked_at IS NULL`,
+         WHERE issuer = $1 AND client_id = $2 AND revoked_at IS NULL
+         RETURNING id, ${revocationNotice('grant', 'id')}`,
         args,
       );
       await manager.query(
@@ -111,7 +127,7 @@ export class TypeOrmClientStore implements ClientStore {
         `DELETE FROM mcp_auth_clients WHERE issuer = $1 AND client_id = $2 RETURNING client_id`,
         args,
       );
-      return deleted.length > 0;
+      return deleted.length > 0 ? { revokedGrantIds: revoked.map((row) => row.id) } : null;
     });
   }
 
@@ -124,6 +140,37 @@ export class TypeOrmClientStore implements ClientStore {
     );
     for (const { client_id } of stale) await this.delete(client_id);
     return stale.map((row) => row.client_id);
+  }
+
+  async list(query: ClientListQuery): Promise<ClientListPage> {
+    const { limit, source } = query;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_CLIENT_PAGE_SIZE) {
+      throw new InvalidClientListQueryError(`limit must be 1 to ${MAX_CLIENT_PAGE_SIZE}`);
+    }
+    if (source !== undefined && !['dynamic', 'static', 'metadata_document'].includes(source)) {
+      throw new InvalidClientListQueryError('unknown source');
+    }
+    const after = query.cursor === undefined ? undefined : decodeClientCursor(query.cursor);
+    // The database's own order of client_id, which the primary key (issuer, client_id) and
+    // the (issuer, source, client_id) index serve: a page reads `limit + 1` rows, no sort.
+    // Only the filters given, so the planner sees plain equalities and one range.
+    const args: unknown[] = [this.issuer];
+    const where = ['issuer = $1'];
+    if (source !== undefined) where.push(`source = $${args.push(source)}`);
+    if (after !== undefined) where.push(`client_id > $${args.push(after)}`);
+    const rows = await queryRows<ClientRow>(
+      this.sql,
+      `SELECT ${READ_COLUMNS} FROM mcp_auth_clients
+       WHERE ${where.join(' AND ')}
+       ORDER BY client_id
+       LIMIT $${args.push(limit + 1)}`,
+      args,
+    );
+    const page = rows.slice(0, limit).map(toRecord);
+    return {
+      clients: page,
+      nextCursor: rows.length > limit ? encodeClientCursor(page[page.length - 1].clientId) : null,
+    };
   }
 
   private values(client: NewClient): unknown[] {
@@ -162,6 +209,7 @@ function toRecord(row: ClientRow): ClientRecord {
     source: toSource(row.source),
     documentExpiresAt: row.document_expires_at,
     createdAt: row.created_at,
+    version: row.version,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { queryRows, type SqlOptions, type SqlRunner, sqlRunner } from './query-rows';
+import { notExpired } from './not-expired';
 import type {
   FederationStateRecord,
   FederationStateStore,
@@ -7,6 +8,7 @@ import type {
 
 interface StateRow {
   state_hash: string;
+  purpose: string;
   interaction_id_hash: string;
   provider: string;
   nonce: string | null;
@@ -15,7 +17,7 @@ interface StateRow {
   expires_at: Date;
 }
 
-const COLUMNS = `state_hash, interaction_id_hash, provider, nonce, code_verifier,
+const COLUMNS = `state_hash, purpose, interaction_id_hash, provider, nonce, code_verifier,
   browser_binding_hash, expires_at`;
 
 /** {@link FederationStateStore} on Postgres, scoped to one issuer. */
@@ -34,10 +36,11 @@ export class TypeOrmFederationStateStore implements FederationStateStore {
     await queryRows(
       this.sql,
       `INSERT INTO mcp_auth_federation_states (issuer, ${COLUMNS})
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
         this.issuer,
         record.stateHash,
+        record.purpose ?? 'authorization',
         record.interactionIdHash,
         record.provider,
         record.nonce,
@@ -56,7 +59,7 @@ export class TypeOrmFederationStateStore implements FederationStateStore {
     const rows = await queryRows<StateRow>(
       this.sql,
       `DELETE FROM mcp_auth_federation_states
-       WHERE issuer = $1 AND state_hash = $2 AND browser_binding_hash = $3 AND expires_at > now()
+       WHERE issuer = $1 AND state_hash = $2 AND browser_binding_hash = $3 AND ${notExpired()}
        RETURNING ${COLUMNS}`,
       [this.issuer, stateHash, browserBindingHash],
     );
@@ -64,6 +67,7 @@ export class TypeOrmFederationStateStore implements FederationStateStore {
     const row = rows[0];
     return {
       stateHash: row.state_hash,
+      purpose: row.purpose === 'connected_apps' ? 'connected_apps' : 'authorization',
       interactionIdHash: row.interaction_id_hash,
       provider: row.provider,
       nonce: row.nonce,
@@ -77,7 +81,7 @@ export class TypeOrmFederationStateStore implements FederationStateStore {
     const rows = await queryRows<{ one: number }>(
       this.sql,
       `SELECT 1 AS one FROM mcp_auth_federation_states
-       WHERE issuer = $1 AND state_hash = $2 AND expires_at > now()`,
+       WHERE issuer = $1 AND state_hash = $2 AND ${notExpired()}`,
       [this.issuer, stateHash],
     );
     return rows.length > 0;
