@@ -16,6 +16,9 @@ import { renderReport, type ScenarioReport } from './lib/report';
 import { log, SETTINGS, type Scenario } from './lib/scenario';
 import { startSharedApp, stopSharedApp, type SharedApp } from './lib/shared-app';
 import { fastifyScenario } from './scenarios/fastify.scenario';
+import { growthCleanupScenario } from './scenarios/growth-cleanup.scenario';
+import { growthDenyListScenario } from './scenarios/growth-deny-list.scenario';
+import { growthTokenEndpointScenario } from './scenarios/growth-token-endpoint.scenario';
 import { guardMcpScenario } from './scenarios/guard-mcp.scenario';
 import { guardTrivialScenario } from './scenarios/guard-trivial.scenario';
 import { npmStartScenario } from './scenarios/npm-start.scenario';
@@ -36,6 +39,9 @@ const SCENARIOS: readonly Scenario[] = [
   npmStartScenario,
   rateLimitStorageScenario,
   fastifyScenario,
+  growthTokenEndpointScenario,
+  growthDenyListScenario,
+  growthCleanupScenario,
 ];
 
 /**

@@ -37,6 +37,7 @@ import {
   type SampleServerStats,
 } from '../../apps/sample-mcp-server/src/mcp/sample-tools';
 import { nodeExchange, type HttpReply } from '../../apps/sample-mcp-server/src/mcp/node-exchange';
+import { benchMemory, benchPurge, type BenchMemory } from './bench-admin';
 
 /** Allows everything: isolates what any guard costs in Nest from what BearerGuard costs. */
 class AllowGuard implements CanActivate {
@@ -159,6 +160,19 @@ export class BenchController implements OnModuleInit {
       throw error;
     }
     return results;
+  }
+
+  /** Heap after a full collection and the deny-list's size (cost-as-data-grows scenarios). */
+  @Get('admin/memory')
+  memory(): BenchMemory {
+    return benchMemory(this.moduleRef);
+  }
+
+  /** One run of the clean-up's purger, as the scheduled clean-up does it; answers its report. */
+  @Post('admin/purge')
+  @HttpCode(200)
+  purge(): Promise<{ ms: number; deleted: Record<string, number> }> {
+    return benchPurge(this.moduleRef);
   }
 
   /** Rotates the signing key `count` times: every retired key stays in the JWKS. */

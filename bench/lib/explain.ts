@@ -72,11 +72,20 @@ export async function explainHotQueries(
       [clientId],
     );
     const issuer = issuerRows[0].issuer;
+    // The client's row version, as the token endpoint's statements confirm it.
+    const { rows: versionRows } = await client.query<{ version: string }>(
+      'SELECT xmin::text AS version FROM mcp_auth_clients WHERE client_id = $1',
+      [clientId],
+    );
+    const clientVersion = versionRows[0].version;
 
     const clients = recorder();
     await new TypeOrmClientStore(clients.dataSource, issuer).findById(clientId);
 
-    const codes = recorder();
+    // The exchange as the code grant sends it: consume the code and store the first refresh
+    // token in one statement. (The recorder "returns" no row, so the store also sends the
+    // refused path's SELECT; only the first statement is explained.)
+    const codes = recorder([[], [{ client_current: true, code_hash: null }]]);
     await new TypeOrmAuthorizationCodeStore(codes.dataSource, issuer).consume(
       hashSecret(code.code),
       {
@@ -84,37 +93,24 @@ export async function explainHotQueries(
         codeChallenge: computeS256Challenge(code.verifier),
         redirectUri: REDIRECT_URI,
         resource: undefined,
+        clientVersion,
+      },
+      {
+        tokenHash: hashSecret(`first-${Date.now()}`),
+        expiresAt: new Date(Date.now() + 86_400_000),
       },
     );
 
-    // The UPDATE "returns" the real row, so the store goes on to the successor INSERT.
-    const { rows: current } = await client.query(
-      `SELECT rt.token_hash, rt.grant_id, rt.client_id, g.subject, rt.scopes, rt.resource,
-              rt.created_at, rt.expires_at, rt.rotated_at
-         FROM mcp_auth_refresh_tokens rt JOIN mcp_auth_grants g ON g.id = rt.grant_id
-        WHERE rt.issuer = $1 AND rt.token_hash = $2`,
-      [issuer, hashSecret(refresh.refreshToken)],
-    );
-    const rotation = recorder([current, current]);
-    await new TypeOrmGrantStore(rotation.dataSource, issuer).rotateRefreshToken(
-      hashSecret(refresh.refreshToken),
+    // A refresh as the refresh grant sends it: one statement judges, rotates and stores.
+    const rotation = recorder([[{ client_current: true, next_hash: null }]]);
+    await new TypeOrmGrantStore(rotation.dataSource, issuer).rotateRefreshToken({
+      tokenHash: hashSecret(refresh.refreshToken),
       clientId,
-      (previous) => ({
-        tokenHash: hashSecret(`successor-${Date.now()}`),
-        scopes: previous.scopes,
-        resource: previous.resource,
-        expiresAt: new Date(Date.now() + 86_400_000),
-      }),
-    );
-
-    const issue = recorder([current]);
-    await new TypeOrmGrantStore(issue.dataSource, issuer).issueRefreshToken({
-      tokenHash: hashSecret(`first-${Date.now()}`),
-      grantId: current[0].grant_id as string,
-      clientId,
-      scopes: ['mcp:tools'],
-      resource: current[0].resource as string,
-      expiresAt: new Date(Date.now() + 86_400_000),
+      requestedScopes: [],
+      requestedResource: undefined,
+      successorHash: hashSecret(`successor-${Date.now()}`),
+      successorExpiresAt: new Date(Date.now() + 86_400_000),
+      clientVersion,
     });
 
     const { rows: counts } = await client.query<{ name: string; n: string }>(
@@ -126,30 +122,37 @@ export async function explainHotQueries(
 
     const sections: { title: string; why: string; statements: Captured[] }[] = [
       {
-        title: 'Client lookup (every token request)',
-        why: 'ClientStore.findById: primary-key lookup on (issuer, client_id).',
+        title: 'Client lookup (token requests of other grants; code and refresh reuse it)',
+        why:
+          'ClientStore.findById: primary-key lookup on (issuer, client_id), with the row version ' +
+          '(xmin). The code and refresh grants authenticate against a client read in the last ' +
+          '30 s and confirm that version inside their own statement, so in the steady state they ' +
+          'do not send this one.',
         statements: [clients.captured[0]],
       },
       {
-        title: 'Authorization code consumption (authorization_code grant)',
+        title: 'Code exchange (authorization_code grant): one statement',
         why:
-          'AuthorizationCodeStore.consume: one UPDATE … RETURNING checks the binding (client, ' +
-          'PKCE challenge, redirect_uri, resource) and decides the single winner.',
+          'AuthorizationCodeStore.consume with the first refresh token: the UPDATE … RETURNING ' +
+          'checks the binding (client, PKCE challenge, redirect_uri, resource) and the client ' +
+          'row version, and decides the ' +
+          'single winner (row lock); only for the winner the INSERT stores the refresh token ' +
+          'under the code’s grant and the grant UPDATE stretches its lifetime and sets ' +
+          'last_used_at. One round trip, one implicit transaction. A refused exchange sends a ' +
+          'second, plain SELECT to say why.',
         statements: [codes.captured[0]],
       },
       {
-        title: 'Refresh-token rotation (refresh_token grant): two statements, no BEGIN/COMMIT',
+        title: 'Refresh-token rotation (refresh_token grant): one statement',
         why:
-          'GrantStore.rotateRefreshToken: a plain read of the live token (for the scope and ' +
-          'resource checks), then one statement whose UPDATE marks it rotated (row lock, joined ' +
-          'to its grant to refuse revoked families) and whose INSERT stores the successor and ' +
-          'stretches the grant: atomic on its own, so no explicit transaction.',
-        statements: rotation.captured.slice(0, 2),
-      },
-      {
-        title: 'First refresh token of a family (authorization_code grant)',
-        why: 'GrantStore.issueRefreshToken: INSERT plus grant stretch in one statement.',
-        statements: issue.captured.slice(0, 1),
+          'GrantStore.rotateRefreshToken: `client` confirms the client row version, `cur` reads ' +
+          'the token and its grant; the UPDATE marks it rotated only if the client is unchanged, ' +
+          'the token this client’s and live, its grant not revoked and the request ' +
+          'fits it (requested scopes ⊆ its scopes, resource equal); the INSERT stores the ' +
+          'successor with the old scopes and the grant UPDATE stretches the grant, both only if ' +
+          'the UPDATE did. The answer row tells rotated, reused, revoked, expired, invalid_scope ' +
+          'and invalid_target apart; only the loser of a concurrent race sends a second SELECT.',
+        statements: [rotation.captured[0]],
       },
     ];
 

@@ -36,7 +36,8 @@ export const guardMcpScenario: Scenario = {
       id: '2',
       title: 'Guard overhead, MCP tools/call (echo)',
       summaries,
-      target: { text: 'guarded ≥ 95 % of unguarded', variant: 1, minRatio: 0.95 },
+      // The guard's cost at most 3 % of a tools/call (Fastify: scenario 8).
+      target: { text: 'guarded ≥ 97 % of unguarded (Express)', variant: 1, minRatio: 0.97 },
     };
   },
 };

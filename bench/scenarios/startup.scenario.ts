@@ -1,7 +1,8 @@
 /**
  * Scenario 6: the sample app's own main.js, timed from spawn to the first 200 of its metadata
  * endpoint, and its RSS then: embedded database (empty and existing data directory) and
- * PostgreSQL (empty and migrated database).
+ * PostgreSQL (empty and migrated database). Target: the warm embedded start within 2 s and
+ * 300 MiB (PGlite's buffer pool is set in libs/mcp-auth/src/database/embedded-database.ts).
  */
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,8 @@ import { productionSecrets, startApp } from '../lib/processes';
 import { log, SETTINGS, type Scenario } from '../lib/scenario';
 
 const DB_START = 'mcp_auth_bench_start';
+/** Targets of a warm start on the embedded database (existing data directory). */
+const WARM_EMBEDDED = { ms: 2000, rssMb: 300 };
 
 export const startupScenario: Scenario = {
   id: '6',
@@ -59,12 +62,20 @@ export const startupScenario: Scenario = {
     return {
       id: '6',
       title: 'Start time (spawn → first 200) and RSS after start, sample app',
-      startup: keys.map((label) => ({
-        label,
-        ms: median(rows[label].map((r) => r.ms)),
-        rssMb: median(rows[label].map((r) => r.rss)),
-      })),
-      target: { text: 'report only' },
+      startup: keys.map((label) => {
+        const ms = median(rows[label].map((r) => r.ms));
+        const rssMb = median(rows[label].map((r) => r.rss));
+        // The targets are on the warm embedded start; the others are reported.
+        if (label !== keys[1]) return { label, ms, rssMb };
+        return {
+          label,
+          ms,
+          rssMb,
+          target: `≤ ${WARM_EMBEDDED.ms.toLocaleString('en-US')} ms and ≤ ${WARM_EMBEDDED.rssMb} MiB`,
+          met: ms <= WARM_EMBEDDED.ms && rssMb <= WARM_EMBEDDED.rssMb,
+        };
+      }),
+      target: { text: 'embedded warm start ≤ 2 s, RSS ≤ 300 MiB' },
     };
   },
 };
