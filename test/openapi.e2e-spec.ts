@@ -87,6 +87,7 @@ describe("OpenAPI: the module in the host's Swagger document", () => {
         '/oauth/interaction/{id}/login': ['post'],
         '/oauth/interaction/{id}/consent': ['post'],
         '/oauth/interaction/{id}/federate/{provider}': ['post'],
+        '/oauth/federation/{provider}/connected-apps': ['post'],
         '/oauth/federation/{provider}/callback': ['get'],
         '/oauth/token': ['post'],
         '/oauth/revoke': ['post'],

@@ -251,7 +251,7 @@ describe('Adding McpAuthModule to an existing Nest backend (packed library, READ
         timeoutMs: 300_000,
       });
       await timed('boot', () => server!.waitFor(/Listening on http/, 120_000));
-      expect(server.stdout()).toContain('applied McpAuthInitialSchema');
+      expect(server.stdout()).toMatch(/applied \d+ migration\(s\): McpAuthInitialSchema/);
     });
 
     it('401 challenge → PRM → AS metadata → registration → authorization (login + consent) → token → the MCP SDK client calls a tool', async () => {

@@ -97,7 +97,10 @@ describe('Token endpoint: a recently read client (two instances, one database)',
     const client = await registerClient(a, 'none');
     const token = await firstRefreshToken(b, client);
     const code = await seedCode(a, client);
-    expect(await clients().delete(client.clientId)).toBe(true);
+    // The grant of the refresh token and the grant of the unredeemed code.
+    expect(await clients().delete(client.clientId)).toEqual({
+      revokedGrantIds: [expect.any(String), expect.any(String)],
+    });
     expectOAuthError(await refresh(b, client, token), 401, 'invalid_client');
     expectOAuthError(await redeemCode(b, client, code), 401, 'invalid_client');
   });

@@ -97,13 +97,31 @@ export const FEDERATION_OPERATIONS: OpenApiOperations = {
       503: { description: 'The provider could not be discovered.' },
     },
   },
+  signInOnPage: {
+    summary: 'Sign in upstream to the connected-apps page (form post of its sign-in)',
+    pathParameters: PROVIDER,
+    body: {
+      mediaTypes: FORM,
+      schema: { type: 'object', required: ['csrf'], properties: { csrf: CSRF } },
+    },
+    produces: HTML,
+    responses: {
+      303: { description: 'To the provider, with state, nonce and a PKCE challenge.' },
+      403: { description: 'A cross-site request, or a missing or wrong CSRF token.' },
+      404: { description: 'No such provider, or the connected-apps page is off.' },
+      503: { description: 'The provider could not be discovered.' },
+    },
+  },
   callback: {
     summary: 'Upstream identity provider callback (browser)',
     description: 'Query parameters: code, state, iss, or error.',
     pathParameters: PROVIDER,
     produces: HTML,
     responses: {
-      303: { description: 'Back to the client with a code, or with access_denied.' },
+      303: {
+        description:
+          'Back to the client with a code, or with access_denied; or to the connected-apps page.',
+      },
       400: { description: 'An error page: unknown, expired, replayed or unverifiable answer.' },
       403: { description: 'Another browser, or the account was refused.' },
       503: { description: 'The provider did not answer in time.' },

@@ -27,7 +27,11 @@ export async function runMcpAuthMigrations(dataSource: DataSource): Promise<stri
       const executor = new MigrationExecutor(dataSource, runner);
       executor.transaction = 'each';
       const applied = await executor.executePendingMigrations();
-      for (const migration of applied) logger.log(`applied ${migration.name}`);
+      // One line however many there are: a first start applies them all.
+      if (applied.length) {
+        const names = applied.map((migration) => migration.name).join(', ');
+        logger.log(`applied ${applied.length} migration(s): ${names}`);
+      }
       return applied.map((migration) => migration.name);
     } finally {
       await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
