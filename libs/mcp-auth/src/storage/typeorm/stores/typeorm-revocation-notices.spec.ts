@@ -4,12 +4,13 @@ import {
   openTestDatabase,
   type TestDatabase,
 } from '../../../../../../test/support/test-database';
+import { describeOnPostgres } from '../../../../../../test/support/skip';
 import { REVOCATION_CHANNEL } from '../../grant-store.interface';
 import { TypeOrmClientStore } from './typeorm-client.store';
 import { TypeOrmGrantStore } from './typeorm-grant.store';
 
 const ISSUER = 'https://notices.example.com';
-const POSTGRES = DATABASE_TARGETS.filter((target) => target.name === 'postgres');
+const POSTGRES = DATABASE_TARGETS.find((target) => target.name === 'postgres');
 
 interface Notice {
   issuer: string;
@@ -23,7 +24,7 @@ interface Notice {
  * deny-list in another process drops it at once rather than at its next poll. Postgres only: a
  * second connection LISTENs as another instance would.
  */
-describe.each(POSTGRES)('revocation notices of the administration API ($name)', (target) => {
+describeOnPostgres('revocation notices of the administration API (postgres)', () => {
   let db: TestDatabase;
   let listener: Client;
   let grants: TypeOrmGrantStore;
@@ -31,7 +32,7 @@ describe.each(POSTGRES)('revocation notices of the administration API ($name)', 
   const heard: Notice[] = [];
 
   beforeAll(async () => {
-    db = await openTestDatabase(target);
+    db = await openTestDatabase(POSTGRES!);
     grants = new TypeOrmGrantStore(db.dataSource, ISSUER);
     clients = new TypeOrmClientStore(db.dataSource, ISSUER);
     listener = new Client({ connectionString: db.url });
