@@ -18,8 +18,11 @@ export const fastifyScenario: Scenario = {
   name: 'fastify',
   description: 'MCP tools/call on the Fastify adapter',
   sharedApp: true,
-  async run({ app: expressApp, auth: expressAuth }) {
+  async run({ app: expressApp }) {
     const c = SETTINGS.connections;
+    // A token of its own: the shared app's was minted before scenario 1 and may have expired
+    // by the time this scenario runs in a full run.
+    const expressAuth = await authorize(expressApp);
     const fastify = await startBenchAppOn('bench-fastify', await freshDatabase(DB_FASTIFY), {
       HTTP_ADAPTER: 'fastify',
     });
