@@ -2,6 +2,8 @@
  * Ad-hoc A/B of bench-app routes in one process, for investigations:
  *   node dist/bench/bench/diag.js plain noop-guard guarded        (GET /bench/<route>)
  *   DIAG_MCP=1 node dist/bench/bench/diag.js mcp-open /mcp         (POST tools/call)
+ *   DIAG_MCP=1 node dist/bench/bench/diag.js mcp-open mcp-noop-guard mcp-guarded
+ *     (the same MCP handler with no guard, a guard that allows, and BearerGuard alone)
  * Every request carries the same valid bearer token.
  */
 import { dropDatabase, freshDatabase } from './lib/database';

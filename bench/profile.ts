@@ -2,7 +2,7 @@
  * Profiles one bench target: starts the bench app with --cpu-prof, drives one variant for
  * BENCH_DURATION seconds (default 8), stops the app and prints the profile summary.
  *
- *   npm run bench:profile -- plain|guarded|guarded-distinct|mcp|mcp-open|refresh|code|peer
+ *   npm run bench:profile -- plain|guarded|guarded-distinct|mcp|mcp-open|mcp-guarded|refresh|code|peer
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -85,6 +85,14 @@ async function main(): Promise<void> {
         break;
       case 'mcp-open':
         spec = { url: `${app.url}/bench/mcp-open`, headers: MCP_HEADERS, connections, ...mcp };
+        break;
+      case 'mcp-guarded':
+        spec = {
+          url: `${app.url}/bench/mcp-guarded`,
+          headers: { ...MCP_HEADERS, ...bearer },
+          connections,
+          ...mcp,
+        };
         break;
       case 'peer':
       case 'peer-open':

@@ -139,6 +139,21 @@ export class BenchController implements OnModuleInit {
     await transport.handleRequest(req, res, request.body);
   }
 
+  /** Diagnostics: `mcp-open` behind BearerGuard only (no tool scopes, no origin check). */
+  @Post('mcp-guarded')
+  @UseGuards(BearerGuard)
+  @RequiredScopes('mcp:tools')
+  mcpGuarded(@Req() request: HttpRequest, @Res() response: HttpReply): Promise<void> {
+    return this.mcpOpen(request, response);
+  }
+
+  /** Diagnostics: `mcp-open` behind a guard that always allows (Nest's guard path alone). */
+  @Post('mcp-noop-guard')
+  @UseGuards(AllowGuard)
+  mcpNoopGuarded(@Req() request: HttpRequest, @Res() response: HttpReply): Promise<void> {
+    return this.mcpOpen(request, response);
+  }
+
   /** Creates `count` codes, refresh tokens or access tokens for one registered client. */
   @Post('admin/mint')
   @HttpCode(200)

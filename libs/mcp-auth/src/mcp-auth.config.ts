@@ -1,53 +1,33 @@
 import type { McpAuthModuleOptions } from './mcp-auth-options.interface';
-import { validateRateLimitOptions } from './abuse/rate-limit.config';
 import {
-  administrationConflicts,
   type ResolvedAdministrationOptions,
   resolveAdministrationOptions,
-  validateAdministrationOptions,
 } from './administration/administration-options';
-import {
-  type ResolvedAuditOptions,
-  resolveAuditOptions,
-  validateAuditOptions,
-} from './audit/audit-options';
-import {
-  type ConsentOptions,
-  type InteractionOptions,
-  validateAuthorizationInteractionOptions,
+import { type ResolvedAuditOptions, resolveAuditOptions } from './audit/audit-options';
+import type {
+  ConsentOptions,
+  InteractionOptions,
 } from './authorization-server/authorization/interaction-options';
 import {
   type ResolvedClientMetadataDocumentOptions,
   resolveClientMetadataDocumentOptions,
-  validateClientMetadataDocumentOptions,
 } from './authorization-server/client-metadata-document/client-metadata-document-options';
-import {
-  type EnterpriseAuthorizationOptions,
-  validateEnterpriseOptions,
-} from './authorization-server/enterprise/enterprise-options';
-import {
-  DEFAULT_CONNECTED_APPS_PATH,
-  validateConnectedAppsOptions,
-} from './connected-apps/connected-apps-options';
-import { type FederationOptions, validateFederationOptions } from './federation/federation-options';
-import { validateIntrospectionOptions } from './authorization-server/introspection/introspection-options';
-import {
-  type RegistrationOptions,
-  type StaticClientOptions,
-  validateClientRegistrationOptions,
+import type { EnterpriseAuthorizationOptions } from './authorization-server/enterprise/enterprise-options';
+import type { FederationOptions } from './federation/federation-options';
+import type {
+  RegistrationOptions,
+  StaticClientOptions,
 } from './authorization-server/registration/registration-options';
-import {
-  type OpenApiOptions,
-  resolveOpenApiOptions,
-  validateOpenApiOptions,
-} from './http/openapi-options';
-import { validateLifecycleOptions } from './lifecycle/lifecycle-options';
-import { validateIssuer } from './oauth/issuer';
+import { type OpenApiOptions, resolveOpenApiOptions } from './http/openapi-options';
+import { validateModuleOptions } from './mcp-auth-options.validation';
+import { type EndpointUrls, endpointUrls, normalizePrefix } from './mcp-auth.endpoints';
 import { normalizePath } from './oauth/resource-path';
 import { canonicalResourceUri } from './oauth/resource-uri';
-import { isValidScopeToken } from './oauth/scope';
-import { type StorageOptions, validateStorageOptions } from './storage/storage-options';
-import { type SigningAlgorithm, validateTokenOptions } from './tokens/token-options';
+import type { StorageOptions } from './storage/storage-options';
+import type { SigningAlgorithm } from './tokens/token-options';
+
+// The endpoints' paths and URLs, where they have always been imported from.
+export { ENDPOINT_PATHS, type EndpointUrls } from './mcp-auth.endpoints';
 
 /** A configured MCP resource with its canonical URI worked out. */
 export interface ResolvedResource {
@@ -63,30 +43,6 @@ export interface ResolvedResource {
    */
   administration?: true;
 }
-
-/** Absolute URLs of every endpoint, as advertised in metadata. */
-export interface EndpointUrls {
-  authorization: string;
-  token: string;
-  registration: string;
-  revocation: string;
-  introspection: string;
-  jwks: string;
-  interaction: string;
-  /** Base of the upstream callbacks: `<base>/<provider id>/callback`. */
-  federation: string;
-}
-
-/** Relative paths (under the route prefix) the controllers are mounted on. */
-export const ENDPOINT_PATHS = {
-  authorization: 'authorize',
-  token: 'token',
-  registration: 'register',
-  revocation: 'revoke',
-  introspection: 'introspect',
-  interaction: 'interaction',
-  federation: 'federation',
-} as const;
 
 /**
  * The module options after validation and defaults: what every service of one module
@@ -137,7 +93,7 @@ export class McpAuthConfig {
   readonly administration: ResolvedAdministrationOptions | undefined;
 
   constructor(options: McpAuthModuleOptions) {
-    const problems = validateOptions(options);
+    const problems = validateModuleOptions(options);
     if (problems.length) {
       throw new Error(`Invalid McpAuthModule options:\n  - ${problems.join('\n  - ')}`);
     }
@@ -217,17 +173,7 @@ export class McpAuthConfig {
       ];
     }
 
-    const base = `${this.issuer}${this.routePrefix}`;
-    this.endpoints = {
-      authorization: `${base}/${ENDPOINT_PATHS.authorization}`,
-      token: `${base}/${ENDPOINT_PATHS.token}`,
-      registration: `${base}/${ENDPOINT_PATHS.registration}`,
-      revocation: `${base}/${ENDPOINT_PATHS.revocation}`,
-      introspection: `${base}/${ENDPOINT_PATHS.introspection}`,
-      interaction: `${base}/${ENDPOINT_PATHS.interaction}`,
-      federation: `${base}/${ENDPOINT_PATHS.federation}`,
-      jwks: `${this.issuer}/.well-known/jwks.json`,
-    };
+    this.endpoints = endpointUrls(this.issuer, this.routePrefix);
   }
 
   /** The resource a request names (AS-15), or the first configured one when it names none. */
@@ -239,127 +185,4 @@ export class McpAuthConfig {
   findResource(uri: string): ResolvedResource | undefined {
     return this.resources.find((resource) => resource.uri === uri);
   }
-}
-
-function normalizePrefix(prefix: string): string {
-  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
-  return trimmed ? `/${trimmed}` : '';
-}
-
-/** Every problem with the options, part by part; [] when they are valid. */
-function validateOptions(options: McpAuthModuleOptions): string[] {
-  if (typeof options?.issuer !== 'string') {
-    return ['issuer is required: the absolute https URL clients reach this server at'];
-  }
-  return [
-    ...validateRootOptions(options),
-    ...validateTokenOptions(options.tokens),
-    ...validateAuthorizationInteractionOptions(options),
-    ...validateStorageOptions(options.storage),
-    ...validateLifecycleOptions(options),
-    ...validateClientRegistrationOptions(options),
-    ...validateRateLimitOptions(options.rateLimit),
-    ...validateClientMetadataDocumentOptions(options.clientMetadataDocuments),
-    ...validateFederationOptions(options.federation),
-    ...validateEnterpriseOptions(options.enterprise),
-    ...validateIntrospectionOptions(options.introspection),
-    ...validateOpenApiOptions(options.openApi),
-    ...validateAuditOptions(options.audit),
-    ...validateConnectedAppsOptions(options.connectedApps),
-    ...validateAdministrationOptions(options.administration),
-    ...administrationPathProblems(options),
-  ];
-}
-
-/** The administration API against the rest (scope, paths): see `administrationConflicts`. */
-function administrationPathProblems(options: McpAuthModuleOptions): string[] {
-  if (!options.administration || validateAdministrationOptions(options.administration).length) {
-    return [];
-  }
-  const routePrefix = normalizePrefix(options.routePrefix ?? '');
-  const resources = Array.isArray(options.resources)
-    ? options.resources
-        .filter((r) => typeof r?.path === 'string')
-        .map((r) => ({
-          path: normalizePath(r.path),
-          scopes: Array.isArray(r.scopes) ? r.scopes : [],
-        }))
-    : [];
-  const connectedApps = options.connectedApps;
-  return administrationConflicts(options.administration, {
-    issuer: options.issuer,
-    routePrefix,
-    scopes: options.scopes ?? {},
-    resources,
-    endpointPaths: Object.values(ENDPOINT_PATHS).map((name) => `${routePrefix}/${name}`),
-    connectedAppsPath:
-      connectedApps?.enabled === false
-        ? undefined
-        : normalizePath(connectedApps?.path ?? `${routePrefix}${DEFAULT_CONNECTED_APPS_PATH}`),
-  });
-}
-
-/** What shapes the module itself: issuer, scopes, resources and routePrefix. */
-function validateRootOptions(options: McpAuthModuleOptions): string[] {
-  const problems: string[] = [];
-  problems.push(...validateIssuer(options.issuer).map((p) => `issuer: ${p}`));
-
-  const scopes = options.scopes ?? {};
-  if (typeof scopes !== 'object' || Array.isArray(scopes)) {
-    problems.push('scopes must be an object mapping each scope to its description');
-  }
-  for (const scope of Object.keys(scopes)) {
-    if (!isValidScopeToken(scope)) {
-      problems.push(`scopes: "${scope}" is not a valid scope token (RFC 6749 §3.3)`);
-    }
-  }
-
-  if (!Array.isArray(options.resources) || options.resources.length === 0) {
-    problems.push(
-      'resources must list at least one MCP endpoint, e.g. [{ path: "/mcp", scopes: [...] }]',
-    );
-  } else {
-    const paths = new Set<string>();
-    for (const [i, resource] of options.resources.entries()) {
-      const where = `resources[${i}]`;
-      if (
-        typeof resource.path !== 'string' ||
-        !/^\/?[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/.test(resource.path)
-      ) {
-        problems.push(`${where}.path must be a URL path such as "/mcp"`);
-        continue;
-      }
-      const path = normalizePath(resource.path);
-      if (paths.has(path)) problems.push(`${where}.path "${path}" is configured twice`);
-      paths.add(path);
-      for (const scope of [...(resource.scopes ?? []), ...(resource.defaultScopes ?? [])]) {
-        if (!(scope in scopes)) {
-          problems.push(`${where} uses scope "${scope}", which is not declared in scopes`);
-        }
-      }
-      if (resource.scopes?.includes('offline_access')) {
-        problems.push(
-          `${where}.scopes must not contain offline_access (RS-4: it belongs to the AS only)`,
-        );
-      }
-      const unknownDefaults = (resource.defaultScopes ?? []).filter(
-        (s) => !resource.scopes.includes(s),
-      );
-      if (unknownDefaults.length) {
-        problems.push(
-          `${where}.defaultScopes must be a subset of its scopes (${unknownDefaults.join(', ')})`,
-        );
-      }
-    }
-  }
-
-  if (
-    options.routePrefix !== undefined &&
-    (!/^\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$|^\/?$/.test(options.routePrefix) ||
-      // `.` and `..` would be normalized away by clients but not by the router.
-      options.routePrefix.split('/').some((segment) => segment === '.' || segment === '..'))
-  ) {
-    problems.push('routePrefix must be a plain path such as "/oauth"');
-  }
-  return problems;
 }

@@ -1,7 +1,7 @@
 import type { RateLimitedEndpoint } from '../abuse/rate-limit-options.interface';
 import type { SigningAlgorithm } from '../oauth/signing-algorithms';
 import type { GrantRevocationReason } from '../storage/grant-store.interface';
-import type { McpAuthAuditActor, McpAuthAuditEventBase } from './audit-event';
+import type { McpAuthAuditActor, McpAuthAuditEventBase } from './audit-event-base';
 
 // The audit events of the token endpoint, revocations, signing keys and rate limits; the
 // union of every event is `McpAuthAuditEvent` (audit-event.ts).

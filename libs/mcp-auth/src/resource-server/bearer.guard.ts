@@ -131,39 +131,51 @@ export class BearerGuard extends AuthGuard() implements CanActivate, OnModuleDes
    * Passport's `authenticate` with this instance's strategy, with `AuthGuard.canActivate`'s
    * outcome on the request (`authInfo`, then `user`), without its per-request option merging
    * and promise layers. A challenge carries its headers onto the response.
+   *
+   * When the strategy decides synchronously (a remembered token: `verifyCached`), so does the
+   * guard: `true`, or the refusal thrown, with no promise and no microtask; otherwise the
+   * answer is a promise settled when Passport calls back.
    */
   private authenticate(
     request: HttpRequest,
     response: HttpResponse,
     context: ExecutionContext,
-  ): Promise<boolean> {
+  ): boolean | Promise<boolean> {
     const span = this.telemetry.startSpan();
-    return new Promise<boolean>((resolve, reject) => {
-      const fail = (error: unknown) => {
+    // The outcome once Passport has called back: `true` or the refusal.
+    let outcome: true | Error | undefined;
+    let settle: ((result: true | Error) => void) | undefined;
+    const conclude = (error?: unknown): void => {
+      let result: true | Error = true;
+      if (error === undefined || error === null) {
+        this.telemetry.record('ok', span);
+      } else {
         if (error instanceof BearerChallengeException) error.applyTo(response);
         this.telemetry.record(GuardTelemetry.outcomeOf(error), span);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      };
-      const pass = () => {
-        this.telemetry.record('ok', span);
-        resolve(true);
-      };
-      const done = (error: unknown, user: unknown, info: unknown, status?: unknown) => {
+        result = error instanceof Error ? error : new Error('Passport failed with a non-error');
+      }
+      if (settle === undefined) outcome = result;
+      else settle(result);
+    };
+    this.passport.authenticate(
+      this.strategyName,
+      AUTHENTICATE_OPTIONS,
+      (error: unknown, user: unknown, info: unknown, status?: unknown) => {
         try {
           const target = request as unknown as Record<string, unknown>;
           target.authInfo = info;
           target.user = this.handleRequest(error, user, info, context, status);
         } catch (refusal) {
-          fail(refusal);
+          conclude(refusal);
           return;
         }
-        pass();
-      };
-      this.passport.authenticate(this.strategyName, AUTHENTICATE_OPTIONS, done)(
-        request,
-        response,
-        (error) => (error ? fail(error) : pass()),
-      );
+        conclude();
+      },
+    )(request, response, conclude);
+    if (outcome === true) return true;
+    if (outcome !== undefined) throw outcome;
+    return new Promise<boolean>((resolve, reject) => {
+      settle = (result) => (result === true ? resolve(true) : reject(result));
     });
   }
 

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { McpAuthAudit } from '../../audit/audit.service';
 import { McpAuthConfig } from '../../mcp-auth.config';
-import type { PromptValue } from '../../oauth/prompt';
-import { isSubset } from '../../oauth/scope';
 import {
   AuthorizationCodeStore,
   InjectAuthorizationCodeStore,
@@ -18,15 +16,16 @@ import { ConsentStore, InjectConsentStore } from '../../storage/consent-store.in
 import { GrantStore, InjectGrantStore } from '../../storage/grant-store.interface';
 import { randomToken } from '../../tokens/random-token';
 import { hashSecret } from '../../tokens/secret-hash';
-import { buildAuthorizationResponseUrl } from './authorization-response';
+import { AuthorizationOutcomeIssuer } from './authorization-outcome.issuer';
 import type { ValidatedAuthorizationRequest } from './authorization-request.validator';
-import { clientTrust, type Rememberability, rememberability } from './client-trust';
+import { clientTrust, rememberability } from './client-trust';
 import {
   type AuthorizationResult,
   type DenialReason,
   InteractionNotFoundError,
   type PendingInteraction,
 } from './interaction.types';
+import { RememberedConsentPolicy } from './remembered-consent.policy';
 
 // The host-facing types of the authorization, where they have always been imported from.
 export {
@@ -44,15 +43,28 @@ export {
  */
 @Injectable()
 export class McpAuthorizationService {
+  private readonly consent: RememberedConsentPolicy;
+  private readonly outcomes: AuthorizationOutcomeIssuer;
+
   constructor(
     private readonly config: McpAuthConfig,
     @InjectAuthorizationRequestStore() private readonly requests: AuthorizationRequestStore,
-    @InjectAuthorizationCodeStore() private readonly codes: AuthorizationCodeStore,
-    @InjectGrantStore() private readonly grants: GrantStore,
-    @InjectConsentStore() private readonly consents: ConsentStore,
+    @InjectAuthorizationCodeStore() codes: AuthorizationCodeStore,
+    @InjectGrantStore() grants: GrantStore,
+    @InjectConsentStore() consents: ConsentStore,
     @InjectClientStore() private readonly clients: ClientStore,
-    private readonly audit: McpAuthAudit,
-  ) {}
+    audit: McpAuthAudit,
+  ) {
+    this.consent = new RememberedConsentPolicy(config, consents);
+    this.outcomes = new AuthorizationOutcomeIssuer(
+      config,
+      this.consent,
+      codes,
+      grants,
+      clients,
+      audit,
+    );
+  }
 
   /** Persists a validated request and returns the interaction id to hand to the browser. */
   async begin(request: ValidatedAuthorizationRequest, browserBindingHash: string): Promise<string> {
@@ -128,7 +140,7 @@ export class McpAuthorizationService {
    * `prompt=consent`, and the user approved every requested scope for this client before.
    */
   async hasConsent(interaction: PendingInteraction, subject: string): Promise<boolean> {
-    return this.consentCovers(
+    return this.consent.covers(
       interaction.clientId,
       rememberability(interaction),
       interaction.prompt,
@@ -173,67 +185,7 @@ export class McpAuthorizationService {
     const request = await this.requests.consume(interactionIdHash);
     if (!request) throw new InteractionNotFoundError();
 
-    const scopes = result.scopes ?? request.scopes;
-    if (!isSubset(scopes, request.scopes)) {
-      // Narrowing is the user's right; widening past the request is a host bug.
-      throw new Error('completeAuthorization: scopes must be among those requested');
-    }
-    const client = await this.clients.findById(request.clientId);
-    const trust = rememberability(clientTrust(client));
-    if (
-      request.prompt.includes('none') &&
-      !(await this.consentCovers(request.clientId, trust, [], result.subject, scopes))
-    ) {
-      // prompt=none: a code only on consent given before; nobody may have been asked now.
-      this.auditDenial(request, 'consent_required', result.subject);
-      return {
-        redirectUrl: buildAuthorizationResponseUrl(request.redirectUri, this.config.issuer, {
-          error: 'consent_required',
-          error_description: 'The user has not approved this client; prompt=none forbids asking.',
-          state: request.state,
-        }),
-      };
-    }
-    const remembered = result.rememberConsent !== false && this.remembersConsent(trust);
-    if (remembered) await this.consents.remember(result.subject, request.clientId, scopes);
-    const grant = await this.grants.createGrant({
-      clientId: request.clientId,
-      subject: result.subject,
-      scopes,
-      resource: request.resource,
-      // Covers the code and the access token it yields; refresh tokens stretch it later.
-      expiresAt: new Date(Date.now() + (this.config.codeTtl + this.config.accessTokenTtl) * 1000),
-    });
-    const code = randomToken();
-    await this.codes.create({
-      codeHash: hashSecret(code),
-      grantId: grant.id,
-      clientId: request.clientId,
-      subject: result.subject,
-      redirectUri: request.redirectUri,
-      redirectUriProvided: request.redirectUriProvided,
-      scopes,
-      resource: request.resource,
-      codeChallenge: request.codeChallenge,
-      codeChallengeMethod: 'S256',
-      expiresAt: new Date(Date.now() + this.config.codeTtl * 1000),
-    });
-    const facts = {
-      client_id: request.clientId,
-      subject: result.subject,
-      grant_id: grant.id,
-      scopes,
-      resource: request.resource,
-    };
-    this.audit.emit({ type: 'consent.granted', ...facts, remembered });
-    this.audit.emit({ type: 'code.issued', ...facts });
-    return {
-      redirectUrl: buildAuthorizationResponseUrl(request.redirectUri, this.config.issuer, {
-        code,
-        state: request.state,
-      }),
-      grantId: grant.id,
-    };
+    return this.outcomes.approve(request, result);
   }
 
   /**
@@ -257,56 +209,12 @@ export class McpAuthorizationService {
   ): Promise<{ redirectUrl: string }> {
     const request = await this.requests.consume(interactionIdHash);
     if (!request) throw new InteractionNotFoundError();
-    this.auditDenial(request, reason.error ?? 'access_denied', request.subject);
-    return {
-      redirectUrl: buildAuthorizationResponseUrl(request.redirectUri, this.config.issuer, {
-        error: reason.error ?? 'access_denied',
-        error_description: reason.description ?? 'The resource owner denied the request.',
-        state: request.state,
-      }),
-    };
-  }
-
-  private auditDenial(
-    request: AuthorizationRequestRecord,
-    reason: Required<DenialReason>['error'],
-    subject: string | null,
-  ): void {
-    this.audit.emit({
-      type: 'consent.denied',
-      client_id: request.clientId,
-      subject,
-      scopes: request.scopes,
-      resource: request.resource,
-      reason,
-    });
+    return this.outcomes.deny(request, reason);
   }
 
   private async findRequest(interactionId: string): Promise<AuthorizationRequestRecord | null> {
     if (!isInteractionId(interactionId)) return null;
     return this.requests.findActive(hashSecret(interactionId));
-  }
-
-  /**
-   * RFC 8252 §8.6: consent is remembered only for clients whose identity is proven, or, when
-   * the operator relaxes that, for public clients too, except a metadata-document client whose
-   * code can only go to loopback: a local program can claim any such document's URL (AS-17).
-   */
-  private remembersConsent(trust: Rememberability): boolean {
-    if (trust === 'proven') return true;
-    return trust === 'public' && this.config.consent.rememberForPublicClients;
-  }
-
-  private async consentCovers(
-    clientId: string,
-    trust: Rememberability,
-    prompt: readonly PromptValue[],
-    subject: string,
-    scopes: string[],
-  ): Promise<boolean> {
-    if (prompt.includes('consent') || !this.remembersConsent(trust)) return false;
-    const consent = await this.consents.find(subject, clientId);
-    return consent !== null && isSubset(scopes, consent.scopes);
   }
 }
 
