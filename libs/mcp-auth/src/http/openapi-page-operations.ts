@@ -79,6 +79,12 @@ export const INTERACTION_OPERATIONS: OpenApiOperations = {
   },
 };
 
+/** A form post whose only field is the page's CSRF token. */
+const CSRF_ONLY_FORM = {
+  mediaTypes: FORM,
+  schema: { type: 'object', required: ['csrf'], properties: { csrf: CSRF } },
+} as const;
+
 const PROVIDER = { provider: 'The id of an upstream identity provider (`federation.providers`).' };
 
 /** Federation: the browser's trip to an upstream identity provider and back. */
@@ -86,10 +92,7 @@ export const FEDERATION_OPERATIONS: OpenApiOperations = {
   federate: {
     summary: 'Approve and sign in upstream (form post of the sign-in page)',
     pathParameters: { ...INTERACTION_ID, ...PROVIDER },
-    body: {
-      mediaTypes: FORM,
-      schema: { type: 'object', required: ['csrf'], properties: { csrf: CSRF } },
-    },
+    body: CSRF_ONLY_FORM,
     produces: HTML,
     responses: {
       303: { description: 'To the provider, with state, nonce and a PKCE challenge.' },
@@ -100,10 +103,7 @@ export const FEDERATION_OPERATIONS: OpenApiOperations = {
   signInOnPage: {
     summary: 'Sign in upstream to the connected-apps page (form post of its sign-in)',
     pathParameters: PROVIDER,
-    body: {
-      mediaTypes: FORM,
-      schema: { type: 'object', required: ['csrf'], properties: { csrf: CSRF } },
-    },
+    body: CSRF_ONLY_FORM,
     produces: HTML,
     responses: {
       303: { description: 'To the provider, with state, nonce and a PKCE challenge.' },

@@ -5,7 +5,7 @@ import type {
 } from '../../grant-store.interface';
 import { clientUnchanged } from './client-unchanged';
 import { notExpired } from './not-expired';
-import type { RefreshRow } from './grant-rows';
+import { toRefresh, type RefreshRow } from './grant-rows';
 
 /**
  * A refresh: one statement, so one round trip and one implicit transaction.
@@ -126,17 +126,7 @@ export function outcomeAfterLostRace(
 }
 
 function rotated(row: RotationRow, tokenHash: string): RefreshTokenRotation {
-  const previous: RefreshTokenRecord = {
-    tokenHash,
-    grantId: row.grant_id,
-    clientId: row.client_id,
-    subject: row.subject,
-    scopes: row.scopes,
-    resource: row.resource,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    rotatedAt: row.rotated_now,
-  };
+  const previous = toRefresh({ ...row, token_hash: tokenHash, rotated_at: row.rotated_now });
   return {
     status: 'rotated',
     previous,
